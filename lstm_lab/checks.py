@@ -1,0 +1,58 @@
+"""Validation of hyperparameters, shared by every module.
+
+A nonsensical setting (``batch_size=0``, ``hidden_size=2.5``, ``learning_rate=nan``)
+should fail at once, with a message that names the setting and suggests a value,
+instead of surfacing later as a cryptic numpy shape error or a loss of ``nan``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+# Typical values, quoted in error messages so the fix is one copy-paste away.
+_EXAMPLES: dict[str, str] = {
+    "batch_size": "32",
+    "seq_length": "25",
+    "hidden_size": "100",
+    "vocab_size": "65",
+    "num_steps": "1000",
+    "learning_rate": "0.1",
+    "temperature": "1.0",
+}
+
+
+def _try(name: str, default: str) -> str:
+    return f" Try {_EXAMPLES.get(name, default)}."
+
+
+def check_positive_int(name: str, value: object) -> int:
+    """Return ``value`` as an ``int`` if it is a whole number >= 1, else raise ValueError.
+
+    Accepts Python and numpy integers. Rejects ``bool`` (``True`` is an int to Python,
+    but ``batch_size=True`` is surely a mistake), floats even when whole (``32.0``
+    usually means a division went wrong upstream), zero and negatives.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(
+            f"{name} must be a positive whole number, got {value!r} ({type(value).__name__})." + _try(name, "1")
+        )
+    if value < 1:
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}." + _try(name, "1"))
+    return int(value)
+
+
+def check_positive_float(name: str, value: object) -> float:
+    """Return ``value`` as a ``float`` if it is a finite real number > 0, else raise ValueError.
+
+    Ints are fine (``learning_rate=1``); ``bool``, ``nan``, ``inf``, zero, negatives and
+    non-numbers (``"0.1"``) are not.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(
+            f"{name} must be a positive number, got {value!r} ({type(value).__name__})." + _try(name, "1.0")
+        )
+    as_float = float(value)
+    if not math.isfinite(as_float) or as_float <= 0.0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}." + _try(name, "1.0"))
+    return as_float

@@ -1,0 +1,111 @@
+"""The layers around a recurrent cell: symbols in (embedding), scores out (affine).
+
+Each layer is a ``*_forward`` returning ``(out, cache)`` and a ``*_backward(dout, cache)``
+beside it, as in CS231n's layers.py. Shapes: B = batch, T = time steps, V = vocabulary
+size, D = input width, H = hidden width.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def one_hot(ids: np.ndarray, vocab_size: int, dtype: Any = np.float64) -> np.ndarray:
+    """Turn integer ids of any shape S into one-hot vectors of shape S + (V,).
+
+    Args:
+        ids: integer array of any shape S, every entry in [0, vocab_size).
+        vocab_size: V, the length of each one-hot vector.
+        dtype: dtype of the result.
+
+    Returns:
+        (*S, V) array with a single 1 at position ``ids[...]`` of each vector.
+    """
+    ids = np.asarray(ids)
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
+        bad = ids[(ids < 0) | (ids >= vocab_size)].flat[0]
+        raise ValueError(
+            f"id {bad} is outside the vocabulary of size {vocab_size}; ids must lie in 0..{vocab_size - 1}."
+        )
+    out = np.zeros(ids.shape + (vocab_size,), dtype=dtype)
+    # put_along_axis writes the 1 at index ids[...] of the last axis of every vector.
+    np.put_along_axis(out, ids[..., None].astype(np.intp), 1, axis=-1)
+    return out
+
+
+def embedding_forward(ids: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, tuple]]:
+    """Look up one row of W per id.
+
+    This is exactly ``one_hot(ids, V) @ W`` without building the (B, T, V) one-hot
+    matrix: multiplying a one-hot row by W selects the row of W at the hot position.
+
+    Args:
+        ids: (B, T) integer ids in [0, V).
+        W: (V, D) one row per symbol.
+
+    Returns:
+        out: (B, T, D) with ``out[b, t] = W[ids[b, t]]``.
+        cache: what the backward pass needs (the ids and W's shape).
+    """
+    out = W[ids]
+    return out, (ids, W.shape)
+
+
+def embedding_backward(dout: np.ndarray, cache: tuple[np.ndarray, tuple]) -> np.ndarray:
+    """Gradient of the lookup with respect to W.
+
+    Args:
+        dout: (B, T, D) upstream gradient.
+        cache: from ``embedding_forward``.
+
+    Returns:
+        dW: (V, D). Row v receives the sum of ``dout`` over every position where id v
+        was looked up.
+    """
+    ids, W_shape = cache
+    dW = np.zeros(W_shape, dtype=dout.dtype)
+    # np.add.at accumulates repeated ids; plain `dW[ids] += dout` would keep only one of them.
+    np.add.at(dW, ids, dout)
+    return dW
+
+
+def temporal_affine_forward(
+    h: np.ndarray, W: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """The same affine map applied at every time step: out = h @ W + b.
+
+    Args:
+        h: (B, T, H) hidden states.
+        W: (H, V) weights.
+        b: (V,) bias.
+
+    Returns:
+        out: (B, T, V) scores.
+        cache: (h, W) for the backward pass.
+    """
+    out = h @ W + b
+    return out, (h, W)
+
+
+def temporal_affine_backward(
+    dout: np.ndarray, cache: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Backward pass of ``temporal_affine_forward``.
+
+    Args:
+        dout: (B, T, V) upstream gradient.
+        cache: from ``temporal_affine_forward``.
+
+    Returns:
+        dh: (B, T, H), dW: (H, V), db: (V,). W and b are shared by every example and
+        every time step, so their gradients sum over both.
+    """
+    h, W = cache
+    H = h.shape[-1]
+    V = dout.shape[-1]
+    dh = dout @ W.T
+    dW = h.reshape(-1, H).T @ dout.reshape(-1, V)
+    db = dout.reshape(-1, V).sum(axis=0)
+    return dh, dW, db

@@ -1,0 +1,585 @@
+"""The LSTM: a recurrent cell with a separate memory lane, and a character model built on it.
+
+Notation (Colah's "Understanding LSTM Networks" and the classic LSTM paper), written with row
+vectors and the batch first, so every line below is one line of code::
+
+    z_t       = [x_t, h_{t-1}]                 (B, D + H): x FIRST, then h
+    f_t       = sigmoid(z_t W_f + b_f)         forget gate: how much of C_{t-1} to keep
+    i_t       = sigmoid(z_t W_i + b_i)         input gate: how much of C_tilde_t to write
+    C_tilde_t = tanh(z_t W_C + b_C)            candidate values to write
+    o_t       = sigmoid(z_t W_o + b_o)         output gate: how much of the cell to show
+    C_t       = f_t * C_{t-1} + i_t * C_tilde_t
+    h_t       = o_t * tanh(C_t)
+
+Shapes: B = batch, T = time steps, D = input width, H = hidden width, V = vocabulary size.
+W_f, W_i, W_C, W_o are (D + H, H): because z puts x first, their first D rows read the input
+and their last H rows read h_{t-1}. Biases are (H,). The character model adds an output layer
+logits_t = h_t W_y + b_y with W_y (H, V), b_y (V,).
+
+Two implementations of the same sequence computation live here:
+
+- the readable one, ``lstm_step_forward`` / ``lstm_step_backward`` (one line per equation) and
+  ``lstm_forward`` / ``lstm_backward`` looping them over time;
+- the fused one, ``lstm_forward_fused`` / ``lstm_backward_fused``, used by the ``LSTM`` model,
+  which stacks the four gate matrices side by side and does one matrix multiply per step.
+  The tests check the two agree to 1e-12 in float64.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from lstm_lab.activations import dsigmoid, dtanh, sigmoid, tanh
+from lstm_lab.checks import check_positive_float, check_positive_int
+from lstm_lab.layers import one_hot, temporal_affine_backward, temporal_affine_forward
+from lstm_lab.losses import softmax_cross_entropy
+from lstm_lab.params import Param
+
+#: Gate parameter names, in the order of the columns of the fused W (f, i, C_tilde, o).
+GATE_PARAM_NAMES = ("W_f", "b_f", "W_i", "b_i", "W_C", "b_C", "W_o", "b_o")
+#: Every parameter of the ``LSTM`` model, in the order of ``LSTM.params``.
+PARAM_NAMES = (*GATE_PARAM_NAMES, "W_y", "b_y")
+
+State = tuple[np.ndarray, np.ndarray]
+
+
+# ----------------------------------------------------------------------------------------------
+# The readable version: one time step, one line per equation
+# ----------------------------------------------------------------------------------------------
+
+
+def lstm_step_forward(
+    x: np.ndarray, h_prev: np.ndarray, C_prev: np.ndarray, p: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """One LSTM step.
+
+    Args:
+        x: (B, D) input at this step.
+        h_prev: (B, H) hidden state from the previous step.
+        C_prev: (B, H) cell state from the previous step.
+        p: the gate parameters by name: W_f, W_i, W_C, W_o of shape (D + H, H) and
+            b_f, b_i, b_C, b_o of shape (H,).
+
+    Returns:
+        h_next: (B, H) new hidden state.
+        C_next: (B, H) new cell state.
+        cache: dict with everything ``lstm_step_backward`` needs: z (B, D + H) = [x, h_prev]
+            (x first), C_prev, the gates f, i, C_tilde, o (B, H), tanh_C = tanh(C_next) (B, H),
+            the parameters p, and D (the width of x, where h_prev starts inside z).
+    """
+    z = np.concatenate([x, h_prev], axis=1)  # (B, D + H): x first, then h_prev
+    f = sigmoid(z @ p["W_f"] + p["b_f"])  # forget gate
+    i = sigmoid(z @ p["W_i"] + p["b_i"])  # input gate
+    C_tilde = tanh(z @ p["W_C"] + p["b_C"])  # candidate values
+    o = sigmoid(z @ p["W_o"] + p["b_o"])  # output gate
+    C_next = f * C_prev + i * C_tilde  # keep part of the old cell, write part of the candidate
+    tanh_C = tanh(C_next)  # kept: backward needs it twice
+    h_next = o * tanh_C  # show a squashed, gated view of the cell
+    cache = {
+        "z": z, "C_prev": C_prev, "f": f, "i": i, "C_tilde": C_tilde, "o": o,
+        "tanh_C": tanh_C, "p": p, "D": x.shape[1],
+    }  # fmt: skip
+    return h_next, C_next, cache
+
+
+def lstm_step_backward(
+    dh_next: np.ndarray, dC_next: np.ndarray, cache: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Backward pass of one LSTM step: the forward equations in reverse order.
+
+    Args:
+        dh_next: (B, H) gradient of the loss with respect to h_next (from the output layer at
+            this step plus from the next step).
+        dC_next: (B, H) gradient with respect to C_next (from the next step only).
+        cache: from ``lstm_step_forward``.
+
+    Returns:
+        dx: (B, D) gradient with respect to x.
+        dh_prev: (B, H) gradient with respect to h_prev.
+        dC_prev: (B, H) gradient with respect to C_prev.
+        grads: gradients of the gate parameters, same names and shapes as ``p``.
+    """
+    z, C_prev, p, D = cache["z"], cache["C_prev"], cache["p"], cache["D"]
+    f, i, C_tilde, o, tanh_C = cache["f"], cache["i"], cache["C_tilde"], cache["o"], cache["tanh_C"]
+
+    # h_next = o * tanh(C_next)
+    do = dh_next * tanh_C
+    # C_next reaches the loss two ways: through the next cell (dC_next) and through h_next.
+    dC = dC_next + dh_next * o * dtanh(tanh_C)
+    # C_next = f * C_prev + i * C_tilde
+    df = dC * C_prev
+    di = dC * C_tilde
+    dC_tilde = dC * i
+    # The gradient highway: one elementwise product, no matrix multiply and no squashing
+    # derivative. With f near 1 the gradient flows back many steps almost unchanged, which is
+    # why an LSTM remembers longer than a vanilla RNN (whose dh_prev goes through W_hh and tanh').
+    dC_prev = dC * f
+
+    # Through the gate nonlinearities, to the pre-activations a = z W + b (reverse order again).
+    da_o = do * dsigmoid(o)  # o = sigmoid(a_o)
+    da_C = dC_tilde * dtanh(C_tilde)  # C_tilde = tanh(a_C)
+    da_i = di * dsigmoid(i)  # i = sigmoid(a_i)
+    da_f = df * dsigmoid(f)  # f = sigmoid(a_f)
+
+    # a = z W + b for each gate: dW = z^T da, db = sum over the batch of da.
+    grads = {
+        "W_o": z.T @ da_o, "b_o": da_o.sum(axis=0),
+        "W_C": z.T @ da_C, "b_C": da_C.sum(axis=0),
+        "W_i": z.T @ da_i, "b_i": da_i.sum(axis=0),
+        "W_f": z.T @ da_f, "b_f": da_f.sum(axis=0),
+    }  # fmt: skip
+    # z feeds all four gates, so its gradient is the sum of four contributions.
+    dz = da_f @ p["W_f"].T + da_i @ p["W_i"].T + da_C @ p["W_C"].T + da_o @ p["W_o"].T
+    # z = [x, h_prev]: x is the first D columns, h_prev the last H.
+    dx, dh_prev = dz[:, :D], dz[:, D:]
+    return dx, dh_prev, dC_prev, grads
+
+
+def lstm_forward(
+    x: np.ndarray, h0: np.ndarray, C0: np.ndarray, p: dict[str, np.ndarray]
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Run ``lstm_step_forward`` over a whole sequence.
+
+    Args:
+        x: (B, T, D) inputs.
+        h0: (B, H) initial hidden state.
+        C0: (B, H) initial cell state.
+        p: gate parameters as in ``lstm_step_forward``.
+
+    Returns:
+        h: (B, T, H) hidden states at every step (h[:, -1] is the final hidden state).
+        cache: dict with the per-step caches under ``"steps"`` and the final cell state
+            C_T (B, H) under ``"C_T"``, to carry into the next window.
+    """
+    B, T, _ = x.shape
+    H = h0.shape[1]
+    h = np.empty((B, T, H), dtype=np.result_type(x, h0, C0, p["W_f"]))
+    h_prev, C_prev = h0, C0
+    steps = []
+    for t in range(T):
+        h_prev, C_prev, step_cache = lstm_step_forward(x[:, t], h_prev, C_prev, p)
+        h[:, t] = h_prev
+        steps.append(step_cache)
+    return h, {"steps": steps, "C_T": C_prev}
+
+
+def lstm_backward(
+    dh: np.ndarray, cache: dict[str, Any], dC_T: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Backpropagation through time for ``lstm_forward``.
+
+    Args:
+        dh: (B, T, H) gradient of the loss with respect to every hidden state (usually from
+            the output layer).
+        cache: from ``lstm_forward``.
+        dC_T: (B, H) gradient with respect to the final cell state, if the loss depends on it
+            directly; None means zero.
+
+    Returns:
+        dx: (B, T, D), dh0: (B, H), dC0: (B, H), and grads: the gate parameter gradients by
+        name, summed over all steps (the same weights are used at every step).
+    """
+    steps = cache["steps"]
+    B, T, H = dh.shape
+    D = steps[0]["D"]
+    dx = np.empty((B, T, D), dtype=dh.dtype)
+    dh_next = np.zeros((B, H), dtype=dh.dtype)  # nothing flows back from beyond the last step
+    dC_next = np.zeros((B, H), dtype=dh.dtype) if dC_T is None else dC_T
+    grads = {name: np.zeros_like(steps[0]["p"][name]) for name in GATE_PARAM_NAMES}
+    for t in reversed(range(T)):
+        # h_t feeds both the loss at step t and step t + 1: add the two gradients.
+        dx[:, t], dh_next, dC_next, step_grads = lstm_step_backward(dh[:, t] + dh_next, dC_next, steps[t])
+        for name, g in step_grads.items():
+            grads[name] += g
+    return dx, dh_next, dC_next, grads
+
+
+# ----------------------------------------------------------------------------------------------
+# The fast version: the four gates as one matrix
+# ----------------------------------------------------------------------------------------------
+
+
+def stack_gates(p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Put the four gate matrices side by side: W = [W_f | W_i | W_C | W_o].
+
+    Args:
+        p: gate parameters as in ``lstm_step_forward``.
+
+    Returns:
+        W: (D + H, 4H), b: (4H,). Columns k*H to (k+1)*H belong to gate k in f, i, C, o order,
+        so z W + b holds the four pre-activations side by side.
+    """
+    W = np.concatenate([p["W_f"], p["W_i"], p["W_C"], p["W_o"]], axis=1)
+    b = np.concatenate([p["b_f"], p["b_i"], p["b_C"], p["b_o"]])
+    return W, b
+
+
+def split_gates(W: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+    """Inverse of ``stack_gates``: W (D + H, 4H), b (4H,) -> the eight named gate arrays (views)."""
+    W_f, W_i, W_C, W_o = np.split(W, 4, axis=1)
+    b_f, b_i, b_C, b_o = np.split(b, 4)
+    return {"W_f": W_f, "b_f": b_f, "W_i": W_i, "b_i": b_i, "W_C": W_C, "b_C": b_C, "W_o": W_o, "b_o": b_o}
+
+
+def lstm_forward_fused(
+    x: np.ndarray, h0: np.ndarray, C0: np.ndarray, W: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """``lstm_forward`` with the four gates stacked: the same computation, fewer, bigger operations.
+
+    z W_f, z W_i, z W_C and z W_o are the four column blocks of z W with W = [W_f | W_i | W_C | W_o]
+    (see ``stack_gates``), so one matrix multiply gives all four pre-activations. And since
+    z = [x, h_prev], z W = x W_x + h_prev W_h where W_x is the first D rows of W and W_h the
+    last H. The input part x W_x does not depend on the previous step, so it is computed for all
+    T steps at once before the loop; inside the loop there is ONE matrix multiply, h_prev W_h.
+
+    When x is integer ids the input is their one-hot vectors (D = V), and one_hot(ids) W_x is
+    just the rows W_x[ids]: a lookup, no multiply at all.
+
+    Args:
+        x: (B, T, D) float inputs, or (B, T) integer ids in [0, D) standing for one-hot inputs.
+        h0: (B, H) initial hidden state.
+        C0: (B, H) initial cell state.
+        W: (D + H, 4H) stacked gate weights; b: (4H,) stacked biases.
+
+    Returns:
+        h: (B, T, H) hidden states at every step.
+        cache: dict for ``lstm_backward_fused``; the final cell state C_T (B, H) is under
+            ``"C_T"``.
+    """
+    B, H = h0.shape
+    D = W.shape[0] - H
+    T = x.shape[1]
+    W_x, W_h = W[:D], W[D:]
+    is_ids = np.issubdtype(x.dtype, np.integer)
+    # Internally time comes first, (T, B, ...), so each step reads and writes one contiguous block.
+    if is_ids:
+        # one_hot(ids) @ W_x + b is row ids of (W_x + b): add b to the V rows, then look up
+        # all T * B rows at once (cheaper than adding b to the looked-up (T, B, 4H) array).
+        xW = (W_x + b)[x.T]  # (T, B, 4H)
+    else:
+        xW = x.transpose(1, 0, 2) @ W_x + b  # (T, B, 4H), one matmul for all steps
+    dtype = np.result_type(xW, h0, C0)
+    hs = np.empty((T + 1, B, H), dtype=dtype)  # hs[0] = h0; hs[t + 1] = h after step t
+    Cs = np.empty((T + 1, B, H), dtype=dtype)  # the same for the cell state
+    gates = np.empty((T, B, 4 * H), dtype=dtype)  # [f | i | C_tilde | o], like the columns of W
+    tanh_C = np.empty((T, B, H), dtype=dtype)
+    hs[0], Cs[0] = h0, C0
+    for t in range(T):
+        a = xW[t] + hs[t] @ W_h  # (B, 4H) pre-activations: the step's one matrix multiply
+        a_f, a_i, a_C, a_o = np.split(a, 4, axis=1)
+        f, i, C_tilde, o = np.split(gates[t], 4, axis=1)  # (B, H) views: writing them fills gates[t]
+        f[...] = sigmoid(a_f)
+        i[...] = sigmoid(a_i)
+        C_tilde[...] = tanh(a_C)
+        o[...] = sigmoid(a_o)
+        Cs[t + 1] = f * Cs[t] + i * C_tilde
+        tanh_C[t] = tanh(Cs[t + 1])
+        hs[t + 1] = o * tanh_C[t]
+    h = np.ascontiguousarray(hs[1:].transpose(1, 0, 2))  # back to batch first, (B, T, H)
+    cache = {"x": x, "is_ids": is_ids, "W": W, "hs": hs, "Cs": Cs, "gates": gates, "tanh_C": tanh_C}
+    cache["C_T"] = Cs[T]
+    return h, cache
+
+
+def lstm_backward_fused(
+    dh: np.ndarray, cache: dict[str, Any], dC_T: np.ndarray | None = None
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Backward pass of ``lstm_forward_fused``; the same gradients as ``lstm_backward``.
+
+    The loop over time only does what must be sequential: the elementwise gate derivatives
+    and ONE matrix multiply per step (dh_prev = da W_h^T). The pre-activation gradients da of
+    every step are stored, and the weight gradients are then one big matrix multiply over all
+    B * T rows instead of T small ones.
+
+    Args:
+        dh: (B, T, H) gradient with respect to every hidden state.
+        cache: from ``lstm_forward_fused``.
+        dC_T: (B, H) gradient with respect to the final cell state; None means zero.
+
+    Returns:
+        dx: (B, T, D) gradient with respect to x, or None when x was ids (they have no gradient).
+        dh0: (B, H), dC0: (B, H).
+        dW: (D + H, 4H), db: (4H,): stacked like W and b; ``split_gates`` names them.
+    """
+    x, W, hs, Cs, gates, tanh_C = (cache[k] for k in ("x", "W", "hs", "Cs", "gates", "tanh_C"))
+    T, B, H = tanh_C.shape
+    D = W.shape[0] - H
+    W_x, W_h = W[:D], W[D:]
+    dh_tm = dh.transpose(1, 0, 2)  # time first, like the cache
+    da = np.empty_like(gates)  # (T, B, 4H) gradients of the pre-activations a = z W + b
+    dh_next = np.zeros((B, H), dtype=gates.dtype)
+    dC_next = np.zeros((B, H), dtype=gates.dtype) if dC_T is None else dC_T
+    for t in reversed(range(T)):
+        f, i, C_tilde, o = np.split(gates[t], 4, axis=1)
+        da_f, da_i, da_C, da_o = np.split(da[t], 4, axis=1)  # views: writing them fills da[t]
+        dh_t = dh_tm[t] + dh_next  # from the loss at step t and from step t + 1
+        dC = dC_next + dh_t * o * dtanh(tanh_C[t])  # h_t = o * tanh(C_t), plus the next cell
+        da_o[...] = dh_t * tanh_C[t] * dsigmoid(o)
+        da_C[...] = dC * i * dtanh(C_tilde)
+        da_i[...] = dC * C_tilde * dsigmoid(i)
+        da_f[...] = dC * Cs[t] * dsigmoid(f)  # Cs[t] is C_{t-1}
+        dC_next = dC * f  # the gradient highway, as in lstm_step_backward
+        dh_next = da[t] @ W_h.T  # the step's one matrix multiply
+    # Every step used the same W and b: sum over steps and examples, as one matmul each.
+    da_rows = da.reshape(T * B, 4 * H)
+    dW_h = hs[:T].reshape(T * B, H).T @ da_rows
+    if cache["is_ids"]:
+        # one_hot^T da, the same formula as for dense x. (np.add.at(dW_x, ids, da) is
+        # equivalent, but several times slower than this single BLAS call.)
+        dW_x = one_hot(x.T.reshape(-1), D, dtype=da.dtype).T @ da_rows
+        dx = None
+    else:
+        x_tm = x.transpose(1, 0, 2)
+        dW_x = x_tm.reshape(T * B, D).T @ da_rows
+        dx = np.ascontiguousarray((da @ W_x.T).transpose(1, 0, 2))
+    dW = np.concatenate([dW_x, dW_h], axis=0)
+    db = da_rows.sum(axis=0)
+    return dx, dh_next, dC_next, dW, db
+
+
+# ----------------------------------------------------------------------------------------------
+# The character model
+# ----------------------------------------------------------------------------------------------
+
+
+class LSTM:
+    """A character-level LSTM language model: ids in, next-id scores out.
+
+    Each input id is a one-hot vector x_t of length V (so D = V, and the first V rows of each
+    gate matrix are, in effect, the characters' embeddings); logits_t = h_t W_y + b_y.
+    The state carried between windows is the tuple (h, C), each (B, H).
+
+    Parameters, as attributes and in ``params`` in this order:
+    W_f, b_f, W_i, b_i, W_C, b_C, W_o, b_o (gates: W (V + H, H), b (H,)), W_y (H, V), b_y (V,).
+    After ``loss`` each ``Param.grad`` holds d loss / d param, e.g. ``model.W_f.grad``.
+
+    Args:
+        vocab_size: V, at least 2 (with one symbol there is nothing to predict).
+        hidden_size: H, a positive int.
+        seed: int or ``np.random.Generator`` for the initial weights.
+        init: how to draw the initial weights:
+
+            - ``"forget_bias"`` (default): every weight ~ N(0, s^2) with s = weight_scale if
+              given, else 1 / sqrt(fan-in): 1/sqrt(V + H) for the gate matrices (a gate unit
+              reads all V + H entries of z) and 1/sqrt(H) for W_y. Biases are zero except
+              b_f = 1: the forget gate starts mostly open (sigmoid(1) = 0.73), so by default
+              the cell remembers and gradients flow back along the cell (recommended by
+              Gers et al. 2000 and Jozefowicz et al. 2015).
+            - ``"seed"``: as in the notebook this project started from: the sigmoid gates'
+              weights W_f, W_i, W_o ~ N(0.5, s^2) (mean 0.5, not 0!), W_C and W_y ~ N(0, s^2),
+              with s = weight_scale or 0.1, and all biases zero. Because of the shared mean,
+              every unit of a gate sees the same large term 0.5 * sum(h_prev), so with H = 100
+              the gate units tend to open or shut together. It trains, but more slowly.
+
+        weight_scale: overrides the standard deviation s above (a positive float).
+        dtype: np.float64 (default) or np.float32, for parameters, states and gradients.
+    """
+
+    INITS = ("forget_bias", "seed")
+
+    def __init__(
+        self,
+        vocab_size: int,
+        hidden_size: int,
+        *,
+        seed: int | np.random.Generator = 0,
+        init: str = "forget_bias",
+        weight_scale: float | None = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        vocab_size = check_positive_int("vocab_size", vocab_size)
+        if vocab_size < 2:
+            raise ValueError(
+                f"vocab_size must be at least 2, got {vocab_size}: with a single symbol there is "
+                "nothing to predict. Build the vocabulary from a text with at least two distinct characters."
+            )
+        hidden_size = check_positive_int("hidden_size", hidden_size)
+        if weight_scale is not None:
+            check_positive_float("weight_scale", weight_scale)
+        if init not in self.INITS:
+            raise ValueError(f"unknown init {init!r}; choose one of {', '.join(repr(n) for n in self.INITS)}.")
+        try:
+            ok = np.dtype(dtype) in (np.float32, np.float64)
+        except TypeError:
+            ok = False
+        if not ok:
+            raise ValueError(f"dtype must be np.float64 or np.float32, got {dtype!r}.")
+        self.vocab_size = V = int(vocab_size)
+        self.hidden_size = H = int(hidden_size)
+        self.dtype = np.dtype(dtype)
+        self.init = init
+
+        if not isinstance(seed, np.random.Generator) and (
+            isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
+        ):
+            raise ValueError(f"seed must be a non-negative int or a np.random.Generator, got {seed!r}. Try seed=0.")
+        rng = np.random.default_rng(seed)
+        values = self._initial_values(rng, init, weight_scale, V, H)
+        # Draw in float64, then cast: a float32 model starts from the same (rounded) weights.
+        self.params = [Param(name, values[name].astype(self.dtype)) for name in PARAM_NAMES]
+        for param in self.params:
+            setattr(self, param.name, param)
+
+    @staticmethod
+    def _initial_values(
+        rng: np.random.Generator, init: str, weight_scale: float | None, V: int, H: int
+    ) -> dict[str, np.ndarray]:
+        Z = V + H  # width of z = [x, h_prev]
+        if init == "seed":
+            s = 0.1 if weight_scale is None else weight_scale
+            gate_mean = {"f": 0.5, "i": 0.5, "C": 0.0, "o": 0.5}
+            gate_b = dict.fromkeys(gate_mean, 0.0)
+            s_gate = s_y = s
+        else:  # "forget_bias"
+            s_gate = 1.0 / np.sqrt(Z) if weight_scale is None else weight_scale
+            s_y = 1.0 / np.sqrt(H) if weight_scale is None else weight_scale
+            gate_mean = dict.fromkeys("fiCo", 0.0)
+            gate_b = {"f": 1.0, "i": 0.0, "C": 0.0, "o": 0.0}
+        values = {}
+        for g in "fiCo":
+            values[f"W_{g}"] = gate_mean[g] + s_gate * rng.standard_normal((Z, H))
+            values[f"b_{g}"] = np.full(H, gate_b[g])
+        values["W_y"] = s_y * rng.standard_normal((H, V))
+        values["b_y"] = np.zeros(V)
+        return values
+
+    def __repr__(self) -> str:
+        return (
+            f"LSTM(vocab_size={self.vocab_size}, hidden_size={self.hidden_size}, init={self.init!r}, "
+            f"dtype={self.dtype.name})"
+        )
+
+    # -- the model protocol ---------------------------------------------------------------------
+
+    def initial_state(self, batch_size: int) -> State:
+        """Zero state (h, C), each (batch_size, H)."""
+        batch_size = check_positive_int("batch_size", batch_size)
+        H = self.hidden_size
+        return np.zeros((batch_size, H), dtype=self.dtype), np.zeros((batch_size, H), dtype=self.dtype)
+
+    def loss(self, inputs: np.ndarray, targets: np.ndarray, state: State) -> tuple[float, State]:
+        """Forward and backward pass on one window of ids.
+
+        Args:
+            inputs: (B, T) ids. targets: (B, T) ids, the next symbol after each input.
+            state: (h0, C0), each (B, H): ``initial_state(B)`` or the state a previous call returned.
+
+        Returns:
+            loss: negative log-likelihood summed over T and averaged over B.
+            state: (h_T, C_T) copies, to carry into the next window.
+        OVERWRITES the ``grad`` of every parameter with d loss / d param (uses the fused path).
+        """
+        inputs, targets = self._check_ids(inputs, targets)
+        h0, C0 = self._check_state(state, inputs.shape[0])
+        W, b = stack_gates(self._gate_values())
+        h, lstm_cache = lstm_forward_fused(inputs, h0, C0, W, b)
+        logits, out_cache = temporal_affine_forward(h, self.W_y.value, self.b_y.value)
+        loss, dlogits = softmax_cross_entropy(logits, targets)
+
+        dh, dW_y, db_y = temporal_affine_backward(dlogits, out_cache)
+        _, _, _, dW, db = lstm_backward_fused(dh, lstm_cache)
+        grads = {**split_gates(dW, db), "W_y": dW_y, "b_y": db_y}
+        for param in self.params:
+            param.grad[...] = grads[param.name]
+        return loss, (h[:, -1].copy(), lstm_cache["C_T"].copy())
+
+    def evaluate(self, inputs: np.ndarray, targets: np.ndarray, state: State) -> tuple[float, State]:
+        """Like ``loss`` but forward only: no gradients computed, every ``grad`` left alone."""
+        inputs, targets = self._check_ids(inputs, targets)
+        h0, C0 = self._check_state(state, inputs.shape[0])
+        h, lstm_cache = lstm_forward_fused(inputs, h0, C0, *stack_gates(self._gate_values()))
+        logits = h @ self.W_y.value + self.b_y.value
+        loss, _ = softmax_cross_entropy(logits, targets)
+        return loss, (h[:, -1].copy(), lstm_cache["C_T"].copy())
+
+    def step(self, ids: np.ndarray, state: State) -> tuple[np.ndarray, State]:
+        """One step of generation: ids (B,) and state (h, C) -> logits (B, V) and the next state."""
+        ids = self._check_id_array(ids, "ids", 1, "(B,)")
+        h_prev, C_prev = self._check_state(state, ids.shape[0])
+        x = one_hot(ids, self.vocab_size, dtype=self.dtype)
+        h, C, _ = lstm_step_forward(x, h_prev, C_prev, self._gate_values())
+        logits = h @ self.W_y.value + self.b_y.value
+        return logits, (h, C)
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _gate_values(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name).value for name in GATE_PARAM_NAMES}
+
+    def _check_id_array(self, ids: Any, what: str, ndim: int, shape_words: str) -> np.ndarray:
+        """``ids`` as an int array with ``ndim`` axes (described as ``shape_words``), all in range."""
+        ids = np.asarray(ids)
+        if ids.ndim != ndim or ids.size == 0:
+            raise ValueError(
+                f"{what} must be a non-empty {ndim}-D array of ids with shape {shape_words}, got shape "
+                f"{ids.shape}. Encode the text to integer ids and shape it as {shape_words}."
+            )
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(
+                f"{what} must hold integer ids, got dtype {ids.dtype}. Encode characters with the "
+                "vocabulary (e.g. an int array) before passing them to the model."
+            )
+        bad = (ids < 0) | (ids >= self.vocab_size)
+        if bad.any():
+            raise ValueError(
+                f"{what} contains id {ids[bad].flat[0]}, outside the vocabulary of size {self.vocab_size} "
+                f"(valid ids are 0..{self.vocab_size - 1}). Encode the text with the same vocabulary the "
+                "model was built with."
+            )
+        return ids
+
+    def _check_ids(self, inputs: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
+        inputs = self._check_id_array(inputs, "inputs", 2, "(B, T)")
+        targets = self._check_id_array(targets, "targets", 2, "(B, T)")
+        if inputs.shape != targets.shape:
+            raise ValueError(
+                f"inputs have shape {inputs.shape} but targets {targets.shape}; they must match: "
+                "targets[b, t] is the id that follows inputs[b, t]."
+            )
+        return inputs, targets
+
+    def _check_state(self, state: Any, batch_size: int) -> State:
+        H = self.hidden_size
+        expected = (batch_size, H)
+        fix = (
+            f"The LSTM state is a tuple (h, C) of two arrays of shape (batch, hidden) = {expected}; "
+            f"start with model.initial_state({batch_size}) and then pass on the state that "
+            "loss/evaluate/step returned."
+        )
+        if not isinstance(state, (tuple, list)) or len(state) != 2:
+            got = f"an array of shape {state.shape}" if isinstance(state, np.ndarray) else type(state).__name__
+            raise ValueError(f"state must be an (h, C) tuple, got {got}. {fix}")
+        h, C = (np.asarray(s) for s in state)
+        for name, arr in (("h", h), ("C", C)):
+            if arr.shape != expected:
+                raise ValueError(f"state {name} has shape {arr.shape}, expected {expected}. {fix}")
+            if not np.issubdtype(arr.dtype, np.floating):
+                raise ValueError(f"state {name} has dtype {arr.dtype}, expected floats. {fix}")
+        return h.astype(self.dtype, copy=False), C.astype(self.dtype, copy=False)
+
+
+def gate_activations(model: LSTM, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Record what every gate does while the model reads ``ids``, for plotting.
+
+    Args:
+        model: an ``LSTM``.
+        ids: (T,) integer ids, read as a batch of one from the zero state.
+
+    Returns:
+        dict of (T, H) arrays: the gates ``"f"``, ``"i"``, ``"C_tilde"``, ``"o"`` and the states
+        ``"C"`` and ``"h"`` after each step.
+    """
+    ids = model._check_id_array(ids, "ids", 1, "(T,)")
+    h, C = model.initial_state(1)
+    p = model._gate_values()
+    record: dict[str, list[np.ndarray]] = {k: [] for k in ("f", "i", "C_tilde", "o", "C", "h")}
+    for x in one_hot(ids, model.vocab_size, dtype=model.dtype):
+        h, C, cache = lstm_step_forward(x[None, :], h, C, p)
+        for k, v in (("f", cache["f"]), ("i", cache["i"]), ("C_tilde", cache["C_tilde"]), ("o", cache["o"])):
+            record[k].append(v[0])
+        record["C"].append(C[0])
+        record["h"].append(h[0])
+    return {k: np.stack(v) for k, v in record.items()}

@@ -1,0 +1,149 @@
+"""Generating text from a trained model, one symbol at a time.
+
+Works with any model that follows the protocol (``initial_state`` and ``step``) and any
+vocabulary with ``encode(text) -> ids`` and ``decode(ids) -> text``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from lstm_lab.checks import check_positive_int
+
+
+def _positive_int(name: str, value: object, typical: str) -> int:
+    """check_positive_int, suggesting a value that suits this setting."""
+    try:
+        return check_positive_int(name, value)
+    except ValueError as err:
+        raise ValueError(f"{str(err).split(' Try ')[0]} Try {typical}.") from None
+
+
+class _Vocabulary(Protocol):
+    def encode(self, seq: Any) -> np.ndarray: ...
+
+    def decode(self, ids: Any) -> str: ...
+
+
+def _check_temperature(temperature: object) -> float:
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
+        raise ValueError(f"temperature must be a number > 0, got {temperature!r}. Try 1.0.")
+    t = float(temperature)
+    if not math.isfinite(t) or t <= 0.0:
+        raise ValueError(
+            f"temperature must be > 0 and finite, got {temperature!r}. Values below 1 make the "
+            "text safer, above 1 wilder; for the most likely symbol every time use greedy=True."
+        )
+    return t
+
+
+def sample_index(
+    logits: np.ndarray,
+    *,
+    temperature: float = 1.0,
+    rng: np.random.Generator | int | None = None,
+    greedy: bool = False,
+) -> Any:
+    """Draw a symbol id from softmax(logits / temperature).
+
+    Args:
+        logits: (V,) scores for one position, or (B, V) for a batch.
+        temperature: > 0. Dividing the logits by it sharpens (< 1) or flattens (> 1)
+            the distribution; as it goes to 0 the draw becomes the argmax.
+        rng: a ``np.random.Generator`` (or an int seed). Needed unless ``greedy``.
+        greedy: take the argmax instead of drawing (the temperature -> 0 limit).
+
+    Returns:
+        an int for (V,) logits, an int64 array (B,) for (B, V) logits.
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    if z.ndim not in (1, 2) or z.shape[-1] == 0:
+        raise ValueError(f"logits must have shape (V,) or (B, V), got {z.shape}.")
+    if not np.all(np.isfinite(z)):
+        raise ValueError(
+            "logits contain nan or inf, so there is no distribution to sample from. The model has "
+            "probably diverged during training: try a smaller learning rate or gradient clipping."
+        )
+    if greedy:
+        ids = np.argmax(z, axis=-1)
+    else:
+        t = _check_temperature(temperature)
+        if rng is None:
+            raise ValueError("sample_index needs a random generator: pass rng=np.random.default_rng(seed).")
+        if not isinstance(rng, np.random.Generator):
+            rng = np.random.default_rng(rng)
+        # Shift first so every exponent is <= 0; a tiny temperature then sends the others
+        # to -inf (exp -> 0) instead of overflowing to inf - inf = nan.
+        shifted = z - z.max(axis=-1, keepdims=True)
+        with np.errstate(over="ignore"):
+            scaled = shifted / t
+        weights = np.exp(scaled)
+        cdf = np.cumsum(weights, axis=-1)
+        u = rng.random(z.shape[:-1] + (1,)) * cdf[..., -1:]
+        # The id is the first position whose cumulative weight exceeds u; since u < total,
+        # one always does, and a zero-weight symbol can never be chosen.
+        ids = np.sum(cdf <= u, axis=-1)
+    if z.ndim == 1:
+        return int(ids)
+    return ids.astype(np.int64)
+
+
+def sample(
+    model: Any,
+    vocab: _Vocabulary,
+    prime: str | Sequence[str],
+    length: int,
+    *,
+    temperature: float = 1.0,
+    seed: int = 0,
+    rng: np.random.Generator | None = None,
+    greedy: bool = False,
+) -> str:
+    """Continue ``prime`` with ``length`` generated symbols.
+
+    The prime is fed through ``model.step`` one symbol at a time, from
+    ``model.initial_state(1)``, to warm up the hidden state; then each new symbol is drawn
+    from the model's prediction and fed back in.
+
+    Args:
+        model: any model following the protocol (RNN, LSTM).
+        vocab: encodes the prime and decodes the result; an unknown character in the
+            prime raises the vocabulary's error.
+        prime: at least one symbol to start from: a str for a character vocabulary, a
+            list of tokens for a word vocabulary (e.g. ``tokenize_words("He woke")``).
+        length: how many new symbols to generate.
+        temperature: see ``sample_index``.
+        seed: seeds the generator when ``rng`` is not given; same seed, same text.
+        rng: a generator to use instead of ``seed``.
+        greedy: always take the most likely symbol.
+
+    Returns:
+        Only the generated continuation (``length`` symbols), without the prime.
+    """
+    if not isinstance(prime, (str, list, tuple)) or len(prime) == 0:
+        raise ValueError(
+            f"prime must be a non-empty string (or list of tokens), got {prime!r}: the model needs at "
+            "least one symbol to start from. Try the first character of your text, e.g. prime='G'."
+        )
+    length = _positive_int("length", length, "200")
+    if not greedy:
+        _check_temperature(temperature)
+    if rng is None:
+        rng = np.random.default_rng(seed)
+    prime_ids = np.asarray(vocab.encode(prime), dtype=np.int64)
+
+    state = model.initial_state(1)
+    logits = None
+    for i in prime_ids:
+        logits, state = model.step(np.array([i]), state)
+    out = np.empty(length, dtype=np.int64)
+    for k in range(length):
+        out[k] = sample_index(logits[0], temperature=temperature, rng=rng, greedy=greedy)
+        if k + 1 < length:  # the last symbol needs no prediction after it
+            logits, state = model.step(out[k : k + 1], state)
+    return vocab.decode(out)

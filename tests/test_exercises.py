@@ -1,0 +1,201 @@
+"""The automatic exercise checks: right answers pass, classic mistakes are named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lstm_lab.activations import softmax
+from lstm_lab.exercises import (
+    CheckResult,
+    check_clip_by_value,
+    check_rnn_backward,
+    check_rnn_forward,
+    check_rnn_step_backward,
+    check_rnn_step_forward,
+    check_softmax_cross_entropy,
+    compare,
+)
+from lstm_lab.losses import softmax_cross_entropy
+from lstm_lab.optim import clip_by_value
+from lstm_lab.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+
+# ----- compare ---------------------------------------------------------------------------------
+
+
+def test_compare_equal_outputs_pass():
+    a = np.arange(6.0).reshape(2, 3)
+    assert compare(a, a.copy()).passed
+    assert compare((a, 1.5), (a + 1e-12, 1.5), names=["h", "loss"]).passed
+
+
+def test_compare_explains_each_kind_of_difference():
+    a = np.arange(6.0).reshape(2, 3)
+    r = compare((a,), (a, a), names=["h", "cache"])
+    assert not r.passed and "expected 2 outputs (h, cache), got 1" in r.message
+    r = compare(a, (a, a), names=["h", "c"])
+    assert "got a single ndarray" in r.message
+    r = compare((a, a.T), (a, a), names=["dx", "dW"])
+    assert r.message.startswith("✗ dW has shape (3, 2), expected (2, 3)") and "transposed" in r.message
+    r = compare(np.ones((4, 3)), np.ones(3), names=["db"])
+    assert "sum over the batch" in r.message
+    r = compare(a.astype(int), a)
+    assert "dtype int64" in r.message
+    r = compare((None,), (a,), names=["dh0"])
+    assert "dh0 is None" in r.message
+    b = a.copy()
+    b[1, 2] += 0.5
+    r = compare(b, a, names=["h_next"])
+    assert "h_next has the right shape (2, 3) but wrong values" in r.message
+    assert "1 of 6 entries differ" in r.message and "index (1, 2): got 5.5, expected 5" in r.message
+    r = compare(3.0, 2.0, names=["loss"])
+    assert r.message == "✗ loss is 3, expected 2 (difference 1)."
+
+
+def test_check_result_behaves():
+    ok, bad = CheckResult(True, "✓ fine"), CheckResult(False, "✗ not fine")
+    assert bool(ok) and not bool(bad)
+    assert str(ok) == repr(ok) == "✓ fine"
+    ok.assert_ok()
+    with pytest.raises(AssertionError, match="not fine"):
+        bad.assert_ok()
+
+
+# ----- the checkers ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("checker", "reference", "name"),
+    [
+        (check_rnn_step_forward, rnn_step_forward, "rnn_step_forward"),
+        (check_rnn_step_backward, rnn_step_backward, "rnn_step_backward"),
+        (check_rnn_forward, rnn_forward, "rnn_forward"),
+        (check_rnn_backward, rnn_backward, "rnn_backward"),
+        (check_softmax_cross_entropy, softmax_cross_entropy, "softmax_cross_entropy"),
+        (check_clip_by_value, clip_by_value, "clip_by_value"),
+    ],
+)
+def test_reference_implementations_pass(checker, reference, name):
+    result = checker(reference)
+    assert result.passed, result.message
+    assert result.message == f"✓ {name} matches the reference on 3 random cases"
+
+
+def test_learner_written_step_forward_passes():
+    def my_step(x, h_prev, W_xh, W_hh, b_h):
+        h_next = np.tanh(x.dot(W_xh) + h_prev.dot(W_hh) + b_h)
+        return h_next, {"anything": "goes in my cache"}
+
+    assert check_rnn_step_forward(my_step).passed
+
+
+def test_step_forward_without_tanh_fails_with_a_hint():
+    result = check_rnn_step_forward(lambda x, h, Wx, Wh, b: (x @ Wx + h @ Wh + b, None))
+    assert not result.passed
+    assert "h_next has the right shape" in result.message
+    assert "Hint: h_next looks like" in result.message and "np.tanh" in result.message
+
+
+def test_step_backward_without_tanh_derivative_names_the_output():
+    def no_dtanh(dh_next, cache):
+        x, h_prev, W_xh, W_hh, _ = cache
+        dz = dh_next  # forgot * (1 - h_next**2)
+        return dz @ W_xh.T, dz @ W_hh.T, x.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
+
+    result = check_rnn_step_backward(no_dtanh)
+    assert not result.passed
+    assert result.message.startswith("✗ rnn_step_backward, case 1 of 3: dx has the right shape")
+    assert "forgotten the tanh derivative" in result.message
+
+
+def test_step_backward_with_the_learners_own_cache():
+    def my_forward(x, h_prev, W_xh, W_hh, b_h):
+        h = np.tanh(x @ W_xh + h_prev @ W_hh + b_h)
+        return h, {"x": x, "h_prev": h_prev, "W_xh": W_xh, "W_hh": W_hh, "h": h}
+
+    def my_backward(dh_next, c):
+        dz = dh_next * (1 - c["h"] ** 2)
+        return dz @ c["W_xh"].T, dz @ c["W_hh"].T, c["x"].T @ dz, c["h_prev"].T @ dz, dz.sum(axis=0)
+
+    assert check_rnn_step_backward(my_backward, forward_fn=my_forward).passed
+
+
+def test_backward_without_the_recurrent_gradient_is_recognised():
+    def no_bptt(dh, cache):
+        grads = [rnn_step_backward(dh[:, t], cache[t]) for t in range(dh.shape[1])]
+        dx = np.stack([g[0] for g in grads], axis=1)
+        return (dx, grads[0][1], *(sum(g[k] for g in grads) for k in (2, 3, 4)))
+
+    result = check_rnn_backward(no_bptt)
+    assert not result.passed and "gradient from the future is missing" in result.message
+
+
+def test_softmax_cross_entropy_classic_mistakes():
+    def forgot_minus_one(logits, targets):
+        loss, _ = softmax_cross_entropy(logits, targets)
+        return loss, softmax(logits) / logits.shape[0]
+
+    result = check_softmax_cross_entropy(forgot_minus_one)
+    assert "dlogits has the right shape" in result.message and "dy[target] -= 1" in result.message
+
+    def no_division_by_B(logits, targets):
+        loss, d = softmax_cross_entropy(logits, targets)
+        return loss, d * logits.shape[0]
+
+    assert "missing the 1/B" in check_softmax_cross_entropy(no_division_by_B).message
+
+
+def test_clip_not_in_place_is_explained():
+    def clip_copy(params, limit):
+        for p in params:
+            g = np.clip(p.grad, -limit, limit)  # noqa: F841 - a new local array, the classic mistake
+
+    result = check_clip_by_value(clip_copy)
+    assert not result.passed and "W_xh.grad" in result.message and "in place" in result.message
+
+
+def test_an_exception_in_the_learners_code_is_a_failed_check():
+    def broken(x, h_prev, W_xh, W_hh, b_h):
+        return np.tanh(x @ W_xh + h_prev @ W_hh + bh), None  # noqa: F821 - a typo: bh
+
+    result = check_rnn_step_forward(broken)
+    assert not result.passed
+    assert result.message.startswith("✗ rnn_step_forward raised NameError: name 'bh' is not defined")
+    assert "h_prev @ W_hh + bh" in result.message  # the offending line of the learner's code
+
+    def bad_shapes(x, h_prev, W_xh, W_hh, b_h):
+        return np.tanh(x.reshape(-1, x.size + 1)), None
+
+    assert "raised ValueError" in check_rnn_step_forward(bad_shapes).message
+
+
+# ----- Lesson 1 and 4 checkers -----------------------------------------------------------
+
+
+def test_make_streams_checker_accepts_reference_and_names_interleaving():
+    from lstm_lab.batching import make_streams
+    from lstm_lab.exercises import check_make_streams
+
+    assert check_make_streams(make_streams).passed
+    assert not check_make_streams(lambda ids, b: None).passed
+
+    def interleaved(ids, b):
+        L = len(ids) // b
+        return ids[: b * L].reshape(L, b).T
+
+    result = check_make_streams(interleaved)
+    assert not result.passed and "contiguous" in result.message
+
+
+def test_adagrad_checker_accepts_correct_update_and_flags_sgd():
+    from lstm_lab.exercises import check_adagrad_update
+
+    def correct(w, g, m, lr, eps=1e-8):
+        m = m + g * g
+        return w - lr * g / np.sqrt(m + eps), m
+
+    assert check_adagrad_update(correct).passed
+    sgd = check_adagrad_update(lambda w, g, m, lr, eps=1e-8: (w - lr * g, m + g * g))
+    assert not sgd.passed and "plain gradient descent" in sgd.message
+    unfinished = check_adagrad_update(lambda w, g, m, lr, eps=1e-8: (w, m))
+    assert not unfinished.passed

@@ -1,0 +1,113 @@
+"""Drawing symbols and generating text."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from lstm_lab.activations import softmax
+from lstm_lab.rnn import RNN
+from lstm_lab.sampling import sample, sample_index
+from lstm_lab.vocab import UnknownSymbolError, Vocabulary
+
+TEXT = "hello world, hello kafka"
+
+
+@pytest.fixture
+def vocab():
+    return Vocabulary.from_text(TEXT)
+
+
+@pytest.fixture
+def model(vocab):
+    return RNN(vocab.size, 16, seed=0, weight_scale=0.5)  # big weights: a peaked, varied distribution
+
+
+def test_sample_index_follows_the_softmax():
+    logits = np.array([2.0, 0.0, 1.0, -1.0])
+    draws = sample_index(np.tile(logits, (20000, 1)), rng=np.random.default_rng(0))
+    assert draws.shape == (20000,) and draws.dtype == np.int64
+    freq = np.bincount(draws, minlength=4) / draws.size
+    np.testing.assert_allclose(freq, softmax(logits), atol=0.015)
+    # temperature 2 flattens: softmax(logits / 2)
+    draws = sample_index(np.tile(logits, (20000, 1)), temperature=2.0, rng=np.random.default_rng(1))
+    np.testing.assert_allclose(np.bincount(draws, minlength=4) / draws.size, softmax(logits / 2), atol=0.015)
+
+
+def test_single_row_gives_an_int_and_zero_probability_is_never_drawn():
+    rng = np.random.default_rng(2)
+    i = sample_index(np.array([0.0, 1.0]), rng=rng)
+    assert isinstance(i, int)
+    draws = sample_index(np.tile([0.0, -1e4, 0.0], (5000, 1)), rng=rng)  # exp(-1e4) = 0
+    assert not np.any(draws == 1)
+
+
+def test_tiny_temperature_gives_the_argmax_and_greedy_is_the_argmax():
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((50, 7))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and without an overflow warning
+        for t in (1e-6, 1e-310):  # 1e-310: the division overflows to -inf, harmlessly
+            np.testing.assert_array_equal(sample_index(logits, temperature=t, rng=rng), logits.argmax(axis=1))
+    np.testing.assert_array_equal(sample_index(logits, greedy=True), logits.argmax(axis=1))
+    assert sample_index(logits[0], greedy=True) == int(logits[0].argmax())
+
+
+@pytest.mark.parametrize("t", [0, -1.0, float("nan"), float("inf"), True, "1"])
+def test_bad_temperature(t):
+    with pytest.raises(ValueError, match="temperature must be"):
+        sample_index(np.zeros(3), temperature=t, rng=0)
+
+
+def test_sample_index_errors():
+    with pytest.raises(ValueError, match="greedy=True"):
+        sample_index(np.zeros(3), temperature=0.0, rng=0)
+    with pytest.raises(ValueError, match="random generator"):
+        sample_index(np.zeros(3))
+    with pytest.raises(ValueError, match="diverged"):
+        sample_index(np.array([0.0, np.nan]), rng=0)
+    with pytest.raises(ValueError, match=r"shape \(V,\) or \(B, V\)"):
+        sample_index(np.zeros((2, 2, 2)), rng=0)
+
+
+def test_sample_is_deterministic_for_a_seed(model, vocab):
+    a = sample(model, vocab, "he", 40, seed=1)
+    assert len(a) == 40 and set(a) <= set(TEXT)
+    assert sample(model, vocab, "he", 40, seed=1) == a
+    assert sample(model, vocab, "he", 40, rng=np.random.default_rng(1)) == a
+    assert sample(model, vocab, "he", 40, seed=2) != a
+
+
+def test_greedy_sample_follows_the_argmax(model, vocab):
+    out = sample(model, vocab, "hel", 15, greedy=True)
+    state = model.initial_state(1)
+    for i in vocab.encode("hel"):
+        logits, state = model.step(np.array([i]), state)
+    expected = []
+    for _ in range(15):
+        nxt = int(logits[0].argmax())
+        expected.append(nxt)
+        logits, state = model.step(np.array([nxt]), state)
+    assert out == vocab.decode(np.array(expected))
+
+
+def test_sample_errors(model, vocab):
+    with pytest.raises(UnknownSymbolError, match="'Z'"):
+        sample(model, vocab, "hellZ", 10)
+    with pytest.raises(ValueError, match="at least one symbol"):
+        sample(model, vocab, "", 10)
+    with pytest.raises(ValueError, match="length"):
+        sample(model, vocab, "h", 0)
+    with pytest.raises(ValueError, match="length"):
+        sample(model, vocab, "h", 2.5)
+    with pytest.raises(ValueError, match="greedy=True"):
+        sample(model, vocab, "h", 5, temperature=0)
+
+
+def test_word_vocabulary_takes_a_list_of_tokens():
+    words = Vocabulary.from_tokens(["the", "clerk", "woke", "up", "."])
+    m = RNN(words.size, 8, seed=1, weight_scale=0.5)
+    out = sample(m, words, ["the", "clerk"], 6, seed=0)
+    assert len(out.split(" ")) == 6 and set(out.split(" ")) <= set(words.symbols)
