@@ -42,6 +42,23 @@ def _check_temperature(temperature: object) -> float:
     return t
 
 
+def temperature_softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities softmax(logits / temperature) over the last axis, shape unchanged.
+
+    Args:
+        logits: (V,) or (B, V) scores.
+        temperature: > 0; below 1 sharpens the distribution, above 1 flattens it.
+    """
+    t = _check_temperature(temperature)
+    # Shift first so every exponent is <= 0; a tiny temperature then sends the others
+    # to -inf (exp -> 0) instead of overflowing to inf - inf = nan.
+    shifted = np.asarray(logits, dtype=np.float64)
+    shifted = shifted - shifted.max(axis=-1, keepdims=True)
+    with np.errstate(over="ignore"):
+        weights = np.exp(shifted / t)
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
 def sample_index(
     logits: np.ndarray,
     *,
@@ -77,12 +94,7 @@ def sample_index(
             raise ValueError("sample_index needs a random generator: pass rng=np.random.default_rng(seed).")
         if not isinstance(rng, np.random.Generator):
             rng = np.random.default_rng(rng)
-        # Shift first so every exponent is <= 0; a tiny temperature then sends the others
-        # to -inf (exp -> 0) instead of overflowing to inf - inf = nan.
-        shifted = z - z.max(axis=-1, keepdims=True)
-        with np.errstate(over="ignore"):
-            scaled = shifted / t
-        weights = np.exp(scaled)
+        weights = temperature_softmax(z, t)
         cdf = np.cumsum(weights, axis=-1)
         u = rng.random(z.shape[:-1] + (1,)) * cdf[..., -1:]
         # The id is the first position whose cumulative weight exceeds u; since u < total,

@@ -199,3 +199,13 @@ def test_adagrad_checker_accepts_correct_update_and_flags_sgd():
     assert not sgd.passed and "plain gradient descent" in sgd.message
     unfinished = check_adagrad_update(lambda w, g, m, lr, eps=1e-8: (w, m))
     assert not unfinished.passed
+
+
+def test_temperature_softmax_checker():
+    from lstm_lab.exercises import check_temperature_softmax
+    from lstm_lab.sampling import temperature_softmax
+
+    assert check_temperature_softmax(temperature_softmax).passed
+    times = check_temperature_softmax(lambda z, t: softmax(z * t))
+    assert not times.passed and "multiplied" in times.message
+    assert not check_temperature_softmax(lambda z, t: None).passed

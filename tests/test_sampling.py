@@ -111,3 +111,15 @@ def test_word_vocabulary_takes_a_list_of_tokens():
     m = RNN(words.size, 8, seed=1, weight_scale=0.5)
     out = sample(m, words, ["the", "clerk"], 6, seed=0)
     assert len(out.split(" ")) == 6 and set(out.split(" ")) <= set(words.symbols)
+
+
+def test_temperature_softmax_is_softmax_of_scaled_logits_and_stays_finite():
+    from lstm_lab.sampling import temperature_softmax
+
+    z = np.array([[2.0, 1.0, -1.0], [0.0, 0.0, 5.0]])
+    for tau in (0.3, 1.0, 2.5):
+        np.testing.assert_allclose(temperature_softmax(z, tau), softmax(z / tau), rtol=1e-12)
+    sharp = temperature_softmax(np.array([1.0, 3.0, 2.0]), 1e-6)
+    assert np.all(np.isfinite(sharp)) and sharp.argmax() == 1 and sharp[1] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="temperature"):
+        temperature_softmax(z, 0.0)
