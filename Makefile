@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# Jupyter refuses to start as root (as in many containers) unless told it may.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test data venv lint bench notebooks clean help
 
@@ -30,7 +32,7 @@ data: $(STAMP)
 	$(PY) -m lstm_lab.data
 
 lab: data
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) $(ARGS) notebooks/
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

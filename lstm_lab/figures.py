@@ -13,7 +13,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, Rectangle
+from matplotlib.patches import Circle, Ellipse, FancyArrowPatch, FancyBboxPatch, Rectangle
 
 _SPECIAL = {" ": "␣", "\n": "↵", "\t": "⇥", "\ufeff": "BOM"}
 
@@ -174,5 +174,104 @@ def unrolled_rnn(text: str = "Greg") -> Figure:
     ax.set_ylim(-0.1, 4.8)
     ax.axis("off")
     ax.set_title("The RNN unrolled in time: the same weights at every step", fontsize=16)
+    fig.tight_layout()
+    return fig
+
+
+def _op(ax, x: float, y: float, symbol: str, r: float = 0.32) -> None:
+    """A pointwise operation (× or +) drawn as a circle on the data path."""
+    ax.add_patch(Circle((x, y), r, facecolor="#f4cccc", edgecolor="#333", lw=1.8, zorder=3))
+    ax.text(x, y, symbol, ha="center", va="center", fontsize=22, zorder=4)
+
+
+def _wire(ax, points: Sequence[tuple[float, float]], color: str = "#444", lw: float = 2.2, head: bool = True) -> None:
+    """A polyline through ``points``, with an arrowhead on the last segment."""
+    xs, ys = zip(*points, strict=True)
+    ax.plot(xs[:-1], ys[:-1], color=color, lw=lw, solid_capstyle="round", zorder=1)
+    ax.plot(xs[-2:], ys[-2:], color=color, lw=lw, zorder=1)
+    if head:
+        ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>", mutation_scale=22, lw=lw,
+                                     color=color, shrinkA=0, shrinkB=0, zorder=2))
+
+
+def lstm_cell() -> Figure:
+    """One LSTM step drawn as a circuit, in the notation of ``lstm_lab.lstm``.
+
+    Along the top, the cell state C_{t-1} -> (× f_t) -> (+ i_t × C_tilde_t) -> C_t: the
+    only changes to it are one product and one sum. At the bottom, x_t and h_{t-1} are
+    joined into z_t and feed the four gate layers (σ, σ, tanh, σ); on the right,
+    h_t = o_t × tanh(C_t) leaves the cell.
+    """
+    fig, ax = plt.subplots(figsize=(14, 8.2))
+    belt_y, gate_y, bus_y, in_y = 7.6, 3.7, 2.2, 1.0
+    x_f, x_i, x_C, x_o, x_out = 3.5, 5.5, 7.5, 9.5, 11.4
+    ax.add_patch(FancyBboxPatch((1.4, 0.45), 11.3, 7.95, boxstyle="round,pad=0.1,rounding_size=0.4",
+                                facecolor="#f7f7f7", edgecolor="#999", lw=1.5, zorder=0))
+
+    # The cell state: a conveyor belt along the top.
+    belt = "#1f4e79"
+    _wire(ax, [(0.2, belt_y), (x_f - 0.32, belt_y)], belt, lw=4, head=False)
+    _wire(ax, [(x_f + 0.32, belt_y), (6.5 - 0.32, belt_y)], belt, lw=4, head=False)
+    _wire(ax, [(6.5 + 0.32, belt_y), (13.9, belt_y)], belt, lw=4)
+    ax.text(0.2, belt_y + 0.45, "$C_{t-1}$", fontsize=22, ha="left", color=belt)
+    ax.text(13.9, belt_y + 0.45, "$C_t$", fontsize=22, ha="right", color=belt)
+    ax.text(9.2, belt_y + 0.45, "cell state: only × and + touch it", fontsize=15, ha="center", color=belt,
+            style="italic")
+    _op(ax, x_f, belt_y, "×")
+    _op(ax, 6.5, belt_y, "+")
+
+    # Input: z_t = [x_t, h_{t-1}] on a bus under the gates.
+    _wire(ax, [(0.2, in_y), (2.3, in_y), (2.3, bus_y)], head=False)
+    _wire(ax, [(2.3, -0.3), (2.3, bus_y)], head=False)
+    ax.text(0.2, in_y + 0.4, "$h_{t-1}$", fontsize=22, ha="left")
+    ax.text(2.55, -0.2, "$x_t$", fontsize=22, ha="left", va="center")
+    ax.add_patch(Circle((2.3, in_y), 0.09, color="#444", zorder=3))
+    _wire(ax, [(2.3, bus_y), (x_o, bus_y)], head=False)
+    ax.text(2.45, bus_y - 0.5, r"$z_t = [x_t,\ h_{t-1}]$", fontsize=17, ha="left", va="center")
+
+    # The four gate layers: each reads z_t, has its own W and b.
+    gates = [
+        (x_f, r"$\sigma$", "#fde2c4", "forget", "$f_t$"),
+        (x_i, r"$\sigma$", "#fde2c4", "input", "$i_t$"),
+        (x_C, "tanh", "#d9ead3", "candidate", r"$\tilde C_t$"),
+        (x_o, r"$\sigma$", "#fde2c4", "output", "$o_t$"),
+    ]
+    w, h = 1.5, 1.1
+    for x, fn, color, name, symbol in gates:
+        _wire(ax, [(x, bus_y), (x, gate_y - h / 2)])
+        ax.add_patch(Rectangle((x - w / 2, gate_y - h / 2), w, h, facecolor=color, edgecolor="#333", lw=1.8,
+                               zorder=3))
+        ax.text(x, gate_y + 0.17, fn, ha="center", va="center", fontsize=21 if fn != "tanh" else 17, zorder=4)
+        ax.text(x, gate_y - 0.3, name, ha="center", va="center", fontsize=14, color="#555", zorder=4)
+        right = x != x_o  # o_t's wire turns right, so its label goes on the left
+        ax.text(x + (0.12 if right else -0.12), gate_y + 1.05, symbol, ha="left" if right else "right",
+                va="center", fontsize=20)
+
+    # f_t scales the old cell; i_t × C_tilde_t is added to it.
+    _wire(ax, [(x_f, gate_y + h / 2), (x_f, belt_y - 0.32)])
+    mul_y = 5.7
+    _op(ax, 6.5, mul_y, "×")
+    _wire(ax, [(x_i, gate_y + h / 2), (x_i, mul_y), (6.5 - 0.32, mul_y)])
+    _wire(ax, [(x_C, gate_y + h / 2), (x_C, mul_y), (6.5 + 0.32, mul_y)])
+    _wire(ax, [(6.5, mul_y + 0.32), (6.5, belt_y - 0.32)])
+
+    # h_t = o_t × tanh(C_t).
+    tanh_y, out_y = 5.9, 4.5
+    _wire(ax, [(x_out, belt_y), (x_out, tanh_y + 0.33)])
+    ax.add_patch(Ellipse((x_out, tanh_y), 1.25, 0.66, facecolor="#d9ead3", edgecolor="#333", lw=1.8, zorder=3))
+    ax.text(x_out, tanh_y, "tanh", ha="center", va="center", fontsize=17, zorder=4)
+    _op(ax, x_out, out_y, "×")
+    _wire(ax, [(x_out, tanh_y - 0.33), (x_out, out_y + 0.32)])
+    _wire(ax, [(x_o, gate_y + h / 2), (x_o, out_y), (x_out - 0.32, out_y)])
+    _wire(ax, [(x_out, out_y - 0.32), (x_out, in_y), (13.9, in_y)])
+    ax.text(13.9, in_y + 0.4, "$h_t$", fontsize=22, ha="right")
+    ax.text(13.9, in_y - 0.45, "to the output layer\nand the next step", fontsize=13, ha="right", va="top",
+            color="#555")
+
+    ax.set_xlim(0, 14.1)
+    ax.set_ylim(-0.6, 8.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title("One LSTM step", fontsize=18)
     fig.tight_layout()
     return fig

@@ -209,3 +209,57 @@ def test_temperature_softmax_checker():
     times = check_temperature_softmax(lambda z, t: softmax(z * t))
     assert not times.passed and "multiplied" in times.message
     assert not check_temperature_softmax(lambda z, t: None).passed
+
+
+# ----- Lesson 5: the LSTM step --------------------------------------------------------------
+
+
+def _my_lstm_step(mistake=None):
+    from lstm_lab.activations import sigmoid
+
+    def step(x, h_prev, C_prev, p):
+        z = np.concatenate([x, h_prev], axis=1)
+        f = sigmoid(z @ p["W_f"] + p["b_f"])
+        i = sigmoid(z @ p["W_i"] + p["b_i"])
+        C_tilde = np.tanh(z @ p["W_C"] + p["b_C"])
+        o = sigmoid(z @ p["W_o"] + p["b_o"])
+        C_next = f * (C_tilde if mistake == "forget_candidate" else C_prev) + i * C_tilde
+        if mistake == "no_output_gate":
+            return np.tanh(C_next), C_next, {}
+        if mistake == "no_tanh_of_C":
+            return o * C_next, C_next, {}
+        return o * np.tanh(C_next), C_next, {"my": "cache"}
+
+    return step
+
+
+def test_lstm_step_forward_checker_accepts_reference_and_learner_code():
+    from lstm_lab.exercises import check_lstm_step_forward
+    from lstm_lab.lstm import lstm_step_forward
+
+    result = check_lstm_step_forward(lstm_step_forward)
+    assert result.passed and result.message == "✓ lstm_step_forward matches the reference on 3 random cases"
+    assert check_lstm_step_forward(_my_lstm_step()).passed
+
+
+@pytest.mark.parametrize(
+    ("mistake", "words"),
+    [
+        ("no_output_gate", "without the output gate"),
+        ("no_tanh_of_C", "squash the cell first"),
+        ("forget_candidate", "the forget gate multiplies the candidate"),
+    ],
+)
+def test_lstm_step_forward_mistakes_are_named(mistake, words):
+    from lstm_lab.exercises import check_lstm_step_forward
+
+    result = check_lstm_step_forward(_my_lstm_step(mistake))
+    assert not result.passed and "\nHint: " in result.message and words in result.message, result.message
+
+
+def test_lstm_step_forward_unfinished_scaffold_is_a_friendly_failure():
+    from lstm_lab.exercises import check_lstm_step_forward
+
+    result = check_lstm_step_forward(lambda x, h_prev, C_prev, p: None)
+    assert not result.passed and result.message.startswith("✗ lstm_step_forward")
+    assert "return" in result.message
