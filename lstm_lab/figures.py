@@ -33,9 +33,9 @@ def char_frequencies(text: str, top: int | None = None) -> Figure:
     counts = Counter(text).most_common(top)
     labels = [symbol_label(c) for c, _ in counts]
     values = np.array([n for _, n in counts])
-    fig, ax = plt.subplots(figsize=(14, 4.5))
+    fig, ax = plt.subplots(figsize=(16, 5))
     ax.bar(range(len(values)), values / len(text) * 100, color="#3b75af")
-    ax.set_xticks(range(len(values)), labels, fontsize=12 if len(values) < 50 else 10)
+    ax.set_xticks(range(len(values)), labels, fontsize=13)
     ax.set_xlim(-0.7, len(values) - 0.3)
     ax.set_ylabel("% of all characters")
     ax.set_title(f"Character frequencies ({len(Counter(text))} distinct, {len(text):,} in all)")

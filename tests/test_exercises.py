@@ -263,3 +263,99 @@ def test_lstm_step_forward_unfinished_scaffold_is_a_friendly_failure():
     result = check_lstm_step_forward(lambda x, h_prev, C_prev, p: None)
     assert not result.passed and result.message.startswith("✗ lstm_step_forward")
     assert "return" in result.message
+
+
+# ----- Lesson 6: check_lstm_step_backward --------------------------------------------------------
+
+
+def _my_lstm_step_backward(mistake=None):
+    """A learner-style LSTM backward step written from the equations, optionally with one mistake."""
+
+    def step(dh_next, dC_next, cache):
+        z, C_prev, p, D = cache["z"], cache["C_prev"], cache["p"], cache["D"]
+        f, i, C_tilde, o, tanh_C = cache["f"], cache["i"], cache["C_tilde"], cache["o"], cache["tanh_C"]
+        C_next = f * C_prev + i * C_tilde
+        dtanh = 1 - C_next**2 if mistake == "dtanh_of_C" else 1 - tanh_C**2
+        dC = dh_next * o * dtanh + (0 if mistake == "no_dC_next" else dC_next)
+        da = {"f": dC * C_prev * f * (1 - f), "i": dC * C_tilde * i * (1 - i),
+              "C": dC * i * (1 - C_tilde**2), "o": dh_next * tanh_C * o * (1 - o)}
+        grads = {}
+        for g, d in da.items():
+            grads["W_" + g] = z.T @ d
+            grads["b_" + g] = d.sum(axis=0)
+        dz = sum(d @ p["W_" + g].T for g, d in da.items())
+        H = dh_next.shape[1]
+        dh_prev = dz[:, :H] if mistake == "wrong_end" else dz[:, -H:]
+        return dz[:, :D], dh_prev, dC * f, grads
+
+    return step
+
+
+def test_lstm_step_backward_checker_accepts_reference_and_learner_code():
+    from lstm_lab.exercises import check_lstm_step_backward
+    from lstm_lab.lstm import lstm_step_backward
+
+    result = check_lstm_step_backward(lstm_step_backward)
+    assert result.passed and result.message == "✓ lstm_step_backward matches the reference on 3 random cases"
+    assert check_lstm_step_backward(_my_lstm_step_backward()).passed
+
+
+@pytest.mark.parametrize(
+    ("mistake", "first_wrong", "words"),
+    [
+        ("wrong_end", "dh_prev", "dh_prev = dz[:, D:], not dz[:, :H]"),
+        ("dtanh_of_C", "dx", "(1 - tanh_C**2), not (1 - C**2)"),
+        ("no_dC_next", "dx", "dC_next, the gradient arriving from the next step's cell, is missing"),
+    ],
+)
+def test_lstm_step_backward_mistakes_are_named(mistake, first_wrong, words):
+    from lstm_lab.exercises import check_lstm_step_backward
+
+    result = check_lstm_step_backward(_my_lstm_step_backward(mistake))
+    assert not result.passed, result.message
+    assert f": {first_wrong} has the right shape" in result.message, result.message
+    assert "\nHint: " in result.message and words in result.message, result.message
+
+
+def test_lstm_step_backward_unfinished_scaffold_is_a_friendly_failure():
+    from lstm_lab.exercises import check_lstm_step_backward
+
+    result = check_lstm_step_backward(lambda dh_next, dC_next, cache: None)
+    assert not result.passed and result.message.startswith("✗ lstm_step_backward")
+    assert "did you forget the return statement?" in result.message
+
+
+def test_lstm_step_backward_grads_must_be_a_dict_by_name():
+    from lstm_lab.exercises import check_lstm_step_backward
+    from lstm_lab.lstm import lstm_step_backward
+
+    def grads_as_tuple(dh_next, dC_next, cache):
+        dx, dh_prev, dC_prev, grads = lstm_step_backward(dh_next, dC_next, cache)
+        return dx, dh_prev, dC_prev, tuple(grads.values())
+
+    result = check_lstm_step_backward(grads_as_tuple)
+    assert not result.passed and "a dict of gate gradients by name" in result.message, result.message
+
+    def missing_b_o(dh_next, dC_next, cache):
+        dx, dh_prev, dC_prev, grads = lstm_step_backward(dh_next, dC_next, cache)
+        del grads["b_o"]
+        return dx, dh_prev, dC_prev, grads
+
+    result = check_lstm_step_backward(missing_b_o)
+    assert not result.passed and "grads['b_o'] is None" in result.message, result.message
+
+
+def test_lstm_step_backward_with_the_learners_own_forward():
+    from lstm_lab.exercises import check_lstm_step_backward
+    from lstm_lab.lstm import lstm_step_backward, lstm_step_forward
+
+    def my_forward(x, h_prev, C_prev, p):
+        h_next, C_next, cache = lstm_step_forward(x, h_prev, C_prev, p)
+        return h_next, C_next, ("mine", cache)
+
+    def my_backward(dh_next, dC_next, cache):
+        assert cache[0] == "mine"
+        return lstm_step_backward(dh_next, dC_next, cache[1])
+
+    assert check_lstm_step_backward(my_backward, forward_fn=my_forward).passed
+    assert not check_lstm_step_backward(my_backward).passed  # lstm_lab's cache is not the learner's tuple
