@@ -159,3 +159,40 @@ def sample(
         if k + 1 < length:  # the last symbol needs no prediction after it
             logits, state = model.step(out[k : k + 1], state)
     return vocab.decode(out)
+
+
+class SampleEvery:
+    """A training callback that prints a sample every ``every`` steps.
+
+    Pass it to ``train(..., callbacks=[SampleEvery(model, vocab, 1000)])`` to watch the
+    text improve while the model learns. The step is checked against the history's
+    latest entry, so ``every`` should be a multiple of the training loop's ``log_every``.
+
+    Args:
+        model, vocab: what to sample from, and how to decode it.
+        every: print after every this many optimiser steps.
+        prime: the text to start from; it is printed in front of the continuation.
+        length: characters to generate.
+        temperature, seed: as for ``sample``; the same seed at every print, so the
+            samples differ only because the model changed.
+    """
+
+    def __init__(
+        self, model: Any, vocab: _Vocabulary, every: int, *, prime: str = "Gregor", length: int = 120,
+        temperature: float = 0.8, seed: int = 0,
+    ) -> None:
+        from lstm_lab.checks import check_positive_int
+
+        self.model, self.vocab, self.prime = model, vocab, prime
+        self.every = check_positive_int("every", every)
+        self.length = check_positive_int("length", length)
+        self.temperature = _check_temperature(temperature)
+        self.seed = seed
+        vocab.encode(prime)  # an unknown character fails now, not in the middle of training
+
+    def __call__(self, history: Any) -> None:
+        step = history.steps[-1]
+        if step % self.every == 0:
+            text = sample(self.model, self.vocab, self.prime, self.length,
+                          temperature=self.temperature, seed=self.seed)
+            print(f"--- step {step:,} ---\n{self.prime}{text}")

@@ -123,3 +123,22 @@ def test_temperature_softmax_is_softmax_of_scaled_logits_and_stays_finite():
     assert np.all(np.isfinite(sharp)) and sharp.argmax() == 1 and sharp[1] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="temperature"):
         temperature_softmax(z, 0.0)
+
+
+def test_sample_every_prints_at_its_steps_only(capsys):
+    from lstm_lab.sampling import SampleEvery
+    from lstm_lab.train import History
+    from lstm_lab.vocab import Vocabulary
+
+    vocab = Vocabulary.from_text("hello world")
+    model = RNN(len(vocab), 8, seed=0)
+    printer = SampleEvery(model, vocab, 20, prime="he", length=10)
+    history = History()
+    for step in (10, 20, 30, 40):
+        history.steps.append(step)
+        printer(history)
+    out = capsys.readouterr().out
+    assert "--- step 20 ---" in out and "--- step 40 ---" in out and "step 10 " not in out
+    assert out.count("\nhe") == 2
+    with pytest.raises(ValueError, match="not in the vocabulary|unknown|U\\+"):
+        SampleEvery(model, vocab, 20, prime="xyz")
