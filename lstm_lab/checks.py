@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
+
 # Typical values, quoted in error messages so the fix is one copy-paste away.
 _EXAMPLES: dict[str, str] = {
     "batch_size": "32",
@@ -56,3 +58,42 @@ def check_positive_float(name: str, value: object) -> float:
     if not math.isfinite(as_float) or as_float <= 0.0:
         raise ValueError(f"{name} must be a positive finite number, got {value!r}." + _try(name, "1.0"))
     return as_float
+
+
+def check_ids(ids: object, name: str, ndim: int, vocab_size: int) -> np.ndarray:
+    """``ids`` as a non-empty integer array with ``ndim`` axes, every id in 0..vocab_size-1.
+
+    Both models call this on what they are fed, so a wrong input fails with a sentence
+    that says what to do instead of a numpy indexing error deep inside a forward pass.
+    """
+    shape_words = {1: "(B,), i.e. (batch_size,)", 2: "(B, T), i.e. (batch_size, seq_length)"}.get(ndim, f"{ndim} axes")
+    arr = np.asarray(ids)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(
+            f"{name} must hold integer ids, got dtype {arr.dtype}. Encode text with the vocabulary "
+            "first (vocab.encode(text))."
+        )
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must have shape {shape_words}, got shape {arr.shape}.")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); give at least one symbol.")
+    bad = (arr < 0) | (arr >= vocab_size)
+    if bad.any():
+        raise ValueError(
+            f"{name} contains id {arr[bad].flat[0]}, outside this model's vocabulary of {vocab_size} symbols "
+            f"(vocab_size {vocab_size}: ids 0..{vocab_size - 1}). Encode the text with the vocabulary the "
+            "model was built with, and build the model with vocab_size=len(vocab)."
+        )
+    return arr
+
+
+def check_id_pair(inputs: object, targets: object, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs and targets as (B, T) id arrays of the same shape (see ``check_ids``)."""
+    x = check_ids(inputs, "inputs", 2, vocab_size)
+    y = check_ids(targets, "targets", 2, vocab_size)
+    if x.shape != y.shape:
+        raise ValueError(
+            f"inputs {x.shape} and targets {y.shape} must have the same shape: targets[b, t] is the "
+            "id that follows inputs[b, t]."
+        )
+    return x, y

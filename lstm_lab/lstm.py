@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from lstm_lab.activations import dsigmoid, dtanh, sigmoid, tanh
-from lstm_lab.checks import check_positive_float, check_positive_int
+from lstm_lab.checks import check_id_pair, check_ids, check_positive_float, check_positive_int
 from lstm_lab.layers import one_hot, temporal_affine_backward, temporal_affine_forward
 from lstm_lab.losses import softmax_cross_entropy
 from lstm_lab.params import Param
@@ -509,37 +509,12 @@ class LSTM:
     def _gate_values(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name).value for name in GATE_PARAM_NAMES}
 
-    def _check_id_array(self, ids: Any, what: str, ndim: int, shape_words: str) -> np.ndarray:
-        """``ids`` as an int array with ``ndim`` axes (described as ``shape_words``), all in range."""
-        ids = np.asarray(ids)
-        if ids.ndim != ndim or ids.size == 0:
-            raise ValueError(
-                f"{what} must be a non-empty {ndim}-D array of ids with shape {shape_words}, got shape "
-                f"{ids.shape}. Encode the text to integer ids and shape it as {shape_words}."
-            )
-        if not np.issubdtype(ids.dtype, np.integer):
-            raise ValueError(
-                f"{what} must hold integer ids, got dtype {ids.dtype}. Encode characters with the "
-                "vocabulary (e.g. an int array) before passing them to the model."
-            )
-        bad = (ids < 0) | (ids >= self.vocab_size)
-        if bad.any():
-            raise ValueError(
-                f"{what} contains id {ids[bad].flat[0]}, outside the vocabulary of size {self.vocab_size} "
-                f"(valid ids are 0..{self.vocab_size - 1}). Encode the text with the same vocabulary the "
-                "model was built with."
-            )
-        return ids
+    def _check_id_array(self, ids: Any, what: str, ndim: int, shape_words: str = "") -> np.ndarray:
+        """``ids`` as an int array with ``ndim`` axes, all in range (see ``checks.check_ids``)."""
+        return check_ids(ids, what, ndim, self.vocab_size)
 
     def _check_ids(self, inputs: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
-        inputs = self._check_id_array(inputs, "inputs", 2, "(B, T)")
-        targets = self._check_id_array(targets, "targets", 2, "(B, T)")
-        if inputs.shape != targets.shape:
-            raise ValueError(
-                f"inputs have shape {inputs.shape} but targets {targets.shape}; they must match: "
-                "targets[b, t] is the id that follows inputs[b, t]."
-            )
-        return inputs, targets
+        return check_id_pair(inputs, targets, self.vocab_size)
 
     def _check_state(self, state: Any, batch_size: int) -> State:
         H = self.hidden_size

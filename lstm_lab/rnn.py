@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from lstm_lab.activations import dtanh
-from lstm_lab.checks import check_positive_float, check_positive_int
+from lstm_lab.checks import check_id_pair, check_ids, check_positive_float, check_positive_int
 from lstm_lab.layers import (
     embedding_backward,
     embedding_forward,
@@ -222,25 +222,7 @@ class RNN:
 
     # ----- validation -------------------------------------------------------------
     def _check_ids(self, ids: object, name: str, ndim: int) -> np.ndarray:
-        arr = np.asarray(ids)
-        shape_words = "(batch_size, seq_length)" if ndim == 2 else "(batch_size,)"
-        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
-            raise ValueError(
-                f"{name} must be an array of integer ids, got dtype {arr.dtype}. "
-                "Encode text with the vocabulary first (vocab.encode(text))."
-            )
-        if arr.ndim != ndim:
-            raise ValueError(f"{name} must have shape {shape_words}, got shape {arr.shape}.")
-        if arr.size == 0:
-            raise ValueError(f"{name} is empty (shape {arr.shape}); give at least one symbol.")
-        bad = (arr < 0) | (arr >= self.vocab_size)
-        if bad.any():
-            raise ValueError(
-                f"{name} contains id {arr[bad].flat[0]}, but this model's vocabulary has "
-                f"{self.vocab_size} symbols (ids 0..{self.vocab_size - 1}). Build the model with "
-                "vocab_size equal to the size of the vocabulary that encoded the text."
-            )
-        return arr
+        return check_ids(ids, name, ndim, self.vocab_size)
 
     def _check_state(self, state: object, batch_size: int) -> np.ndarray:
         expected = (batch_size, self.hidden_size)
@@ -254,14 +236,7 @@ class RNN:
         return h.astype(self.dtype, copy=False)
 
     def _check_pair(self, inputs: object, targets: object) -> tuple[np.ndarray, np.ndarray]:
-        x = self._check_ids(inputs, "inputs", 2)
-        y = self._check_ids(targets, "targets", 2)
-        if x.shape != y.shape:
-            raise ValueError(
-                f"inputs {x.shape} and targets {y.shape} must have the same shape: one target "
-                "(the next symbol) per input symbol."
-            )
-        return x, y
+        return check_id_pair(inputs, targets, self.vocab_size)
 
     # ----- the protocol -----------------------------------------------------------
     def initial_state(self, batch_size: int) -> np.ndarray:

@@ -495,7 +495,7 @@ def test_bad_ids_and_states():
         model.evaluate(x, np.array([[0, -1, 2]]), s0)
     with pytest.raises(ValueError, match="integer"):
         model.loss(x.astype(float), x, s0)
-    with pytest.raises(ValueError, match="must match"):
+    with pytest.raises(ValueError, match="must have the same shape"):
         model.loss(x, x[:, :2], s0)
     with pytest.raises(ValueError, match=r"\(B, T\)"):
         model.loss(x[0], x[0], s0)
