@@ -224,7 +224,8 @@ def train(
                 best_so_far = history.best_val_loss
                 validate(step)
                 since_best = 0 if history.val_loss[-1] < best_so_far else since_best + 1
-            if step % log_every == 0 or last:
+            early_stop = patience is not None and since_best >= patience
+            if step % log_every == 0 or last or early_stop:
                 history.steps.append(step)
                 history.chars.append(step * chars_per_step)
                 history.train_loss.append(loss_sum / loss_count)
@@ -237,7 +238,7 @@ def train(
                 print(f"Interrupted after step {step}: the model keeps everything learned so far. "
                       "Call train(..., history=history) to continue.")
                 break
-            if patience is not None and since_best >= patience:
+            if early_stop:
                 history.stopped_early = True
                 break
     if bar is not None:

@@ -1,0 +1,114 @@
+"""The training loop: it learns, logs consistently, resumes, stops politely, and refuses NaN."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from lstm_lab.lstm import LSTM
+from lstm_lab.rnn import RNN
+from lstm_lab.train import History, TrainingDiverged, evaluate_loss, train
+from lstm_lab.vocab import Vocabulary
+
+TEXT = "the cat sat on the mat and the dog sat on the log. " * 40
+
+
+@pytest.fixture
+def data():
+    vocab = Vocabulary.from_text(TEXT)
+    ids = vocab.encode(TEXT)
+    return vocab, ids[:1600], ids[1600:]
+
+
+@pytest.mark.parametrize("Model", [RNN, LSTM])
+def test_training_lowers_validation_loss_and_logs_consistently(data, Model):
+    vocab, train_ids, val_ids = data
+    model = Model(len(vocab), 32, seed=0)
+    before = evaluate_loss(model, val_ids, batch_size=4, seq_length=10)
+    history = train(model, train_ids, val_ids=val_ids, num_steps=200, batch_size=4, seq_length=10,
+                    eval_every=50, log_every=10)
+    assert history.steps == list(range(10, 201, 10))
+    assert history.chars[-1] == 200 * 4 * 10
+    assert history.val_steps == [50, 100, 150, 200]
+    assert np.all(np.diff(history.seconds) >= 0)
+    assert history.val_loss[-1] < 0.5 * before  # a repetitive text is easy to learn
+    assert not history.interrupted and not history.stopped_early
+
+
+def test_resuming_continues_the_history(data):
+    vocab, train_ids, _ = data
+    model = RNN(len(vocab), 16, seed=1)
+    history = train(model, train_ids, num_steps=30, batch_size=4, seq_length=10)
+    history = train(model, train_ids, num_steps=30, batch_size=4, seq_length=10, history=history)
+    assert history.steps == list(range(10, 61, 10))
+    assert history.chars == [s * 40 for s in history.steps]
+    assert np.all(np.diff(history.seconds) >= 0)
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_last_finite_parameters(data):
+    vocab, train_ids, _ = data
+    model = RNN(len(vocab), 16, seed=0)
+    real_loss, calls = model.loss, {"n": 0}
+
+    def loss_that_breaks(inputs, targets, state):
+        calls["n"] += 1
+        loss, state = real_loss(inputs, targets, state)
+        return (float("nan") if calls["n"] == 5 else loss), state
+
+    model.loss = loss_that_breaks
+    snapshot = {}
+
+    def remember(history):
+        snapshot.update({p.name: p.value.copy() for p in model.params})
+
+    with pytest.raises(TrainingDiverged, match="learning rate"):
+        train(model, train_ids, num_steps=20, batch_size=4, seq_length=10, log_every=1, callbacks=[remember])
+    assert calls["n"] == 5
+    for p in model.params:  # exactly the parameters after step 4, the last good one
+        np.testing.assert_array_equal(p.value, snapshot[p.name])
+
+
+def test_an_interrupt_stops_after_the_current_step(data, capsys):
+    vocab, train_ids, _ = data
+    model = RNN(len(vocab), 16, seed=0)
+
+    def interrupt_at_step_3(history):
+        if history.steps[-1] == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    history = train(model, train_ids, num_steps=50, batch_size=4, seq_length=10, log_every=1,
+                    callbacks=[interrupt_at_step_3])
+    assert history.interrupted and history.steps[-1] == 3
+    assert "Interrupted after step 3" in capsys.readouterr().out
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def test_early_stopping_after_patience_evaluations_without_improvement(data, monkeypatch):
+    vocab, train_ids, val_ids = data
+    model = RNN(len(vocab), 16, seed=0)
+    scripted = iter([3.0, 2.0, 2.5, 2.4, 2.6, 1.0, 0.5])  # best at the 2nd, then three worse
+    monkeypatch.setattr("lstm_lab.train.evaluate_loss", lambda *args, **kwargs: next(scripted))
+    history = train(model, train_ids, val_ids=val_ids, num_steps=400, batch_size=4, seq_length=10,
+                    eval_every=5, patience=3)
+    assert history.stopped_early
+    assert history.val_loss == [3.0, 2.0, 2.5, 2.4, 2.6]
+    assert history.steps[-1] == 25
+
+
+@pytest.mark.parametrize(("name", "value"), [("num_steps", 0), ("batch_size", -1), ("seq_length", 2.5),
+                                             ("clip_value", float("nan")), ("patience", 0)])
+def test_nonsense_settings_are_refused_by_name(data, name, value):
+    vocab, train_ids, _ = data
+    model = RNN(len(vocab), 8, seed=0)
+    settings = {"num_steps": 5, "batch_size": 4, "seq_length": 10, name: value}
+    before = [p.value.copy() for p in model.params]
+    with pytest.raises(ValueError, match=name):
+        train(model, train_ids, **settings)
+    assert all(np.array_equal(a, p.value) for a, p in zip(before, model.params, strict=True))
+
+
+def test_history_best_val_loss_of_an_empty_history_is_inf():
+    assert History().best_val_loss == float("inf")
