@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -277,7 +278,17 @@ def load_text(name: str = "kafka", *, data_dir: str | Path | None = None, url: s
     return text
 
 
+def main() -> int:
+    """``python -m lstm_lab.data`` (``make data``): fetch the corpus, or say why not, briefly."""
+    try:
+        path = fetch_corpus()
+        text = load_text()
+    except CorpusError as err:
+        print(f"make data: {err}", file=sys.stderr)  # the message says what to do; no traceback
+        return 1
+    print(f"{path}\n{len(text):,} characters\nsha256 {sha256_text(text)}")
+    return 0
+
+
 if __name__ == "__main__":
-    _path = fetch_corpus()
-    _text = load_text()
-    print(f"{_path}\n{len(_text):,} characters\nsha256 {sha256_text(_text)}")
+    sys.exit(main())

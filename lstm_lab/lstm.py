@@ -544,17 +544,21 @@ def gate_activations(model: LSTM, ids: np.ndarray) -> dict[str, np.ndarray]:
         ids: (T,) integer ids, read as a batch of one from the zero state.
 
     Returns:
-        dict of (T, H) arrays: the gates ``"f"``, ``"i"``, ``"C_tilde"``, ``"o"`` and the states
-        ``"C"`` and ``"h"`` after each step.
+        dict of (T, H) arrays: the gates ``"f"``, ``"i"``, ``"C_tilde"``, ``"o"``; their
+        pre-activations ``"a_f"``, ``"a_i"``, ``"a_C"``, ``"a_o"`` (z W + b, before the sigmoid
+        or tanh: what saturates); and the states ``"C"`` and ``"h"`` after each step.
     """
     ids = model._check_id_array(ids, "ids", 1, "(T,)")
     h, C = model.initial_state(1)
     p = model._gate_values()
-    record: dict[str, list[np.ndarray]] = {k: [] for k in ("f", "i", "C_tilde", "o", "C", "h")}
+    names = ("f", "i", "C_tilde", "o", "a_f", "a_i", "a_C", "a_o", "C", "h")
+    record: dict[str, list[np.ndarray]] = {k: [] for k in names}
     for x in one_hot(ids, model.vocab_size, dtype=model.dtype):
         h, C, cache = lstm_step_forward(x[None, :], h, C, p)
         for k, v in (("f", cache["f"]), ("i", cache["i"]), ("C_tilde", cache["C_tilde"]), ("o", cache["o"])):
             record[k].append(v[0])
+        for g in "fiCo":
+            record[f"a_{g}"].append((cache["z"] @ p[f"W_{g}"] + p[f"b_{g}"])[0])
         record["C"].append(C[0])
         record["h"].append(h[0])
     return {k: np.stack(v) for k, v in record.items()}

@@ -338,3 +338,13 @@ def test_downloaded_file_is_world_readable(serve, tmp_path):
     path = download(server.url, tmp_path / "f.txt")
     assert path.read_bytes() == b"hello"
     assert path.stat().st_mode & 0o044 == 0o044
+
+
+def test_make_data_offline_prints_one_message_and_fails(tmp_path, capsys, monkeypatch):
+    from lstm_lab.data import main
+
+    monkeypatch.setenv("LSTM_LAB_DATA", str(tmp_path))
+    monkeypatch.setenv("LSTM_LAB_KAFKA_URL", "http://127.0.0.1:9/pg5200.txt")  # closed port
+    assert main() == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "make data" in err and str(tmp_path / "pg5200.txt") in err

@@ -360,7 +360,7 @@ def test_gate_activations_shapes_and_values():
     model = LSTM(5, 3, seed=2)
     ids = np.array([0, 4, 2, 2, 1, 3])
     acts = gate_activations(model, ids)
-    assert set(acts) == {"f", "i", "C_tilde", "o", "C", "h"}
+    assert set(acts) == {"f", "i", "C_tilde", "o", "a_f", "a_i", "a_C", "a_o", "C", "h"}
     assert all(a.shape == (6, 3) for a in acts.values())
     for k in ("f", "i", "o"):
         assert ((acts[k] > 0) & (acts[k] < 1)).all()
@@ -514,3 +514,14 @@ def test_bad_ids_and_states():
     # nothing was changed by the failed calls
     assert all(np.array_equal(p.value, b) for p, b in zip(model.params, before, strict=True))
     assert all(not p.grad.any() for p in model.params)
+
+
+def test_gate_activations_record_pre_activations_consistent_with_the_gates():
+    from lstm_lab.activations import sigmoid
+
+    model = LSTM(7, 5, seed=2, init="seed")
+    record = gate_activations(model, np.array([1, 4, 0, 6, 2]))
+    for g in "fio":
+        assert record[f"a_{g}"].shape == (5, 5)
+        np.testing.assert_allclose(sigmoid(record[f"a_{g}"]), record[g], rtol=1e-12)
+    np.testing.assert_allclose(np.tanh(record["a_C"]), record["C_tilde"], rtol=1e-12)
