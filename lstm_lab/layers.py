@@ -65,9 +65,16 @@ def embedding_backward(dout: np.ndarray, cache: tuple[np.ndarray, tuple]) -> np.
         was looked up.
     """
     ids, W_shape = cache
+    ids = ids.reshape(-1)
+    rows = dout.reshape(ids.size, -1)  # one row of dout per looked-up id
+    # Plain `dW[ids] += rows` would keep only one row per repeated id, and np.add.at, which
+    # accumulates them, is slow. Instead: sort the rows by id, then add up each id's run
+    # of consecutive rows with one reduceat.
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])  # where each id's run begins
     dW = np.zeros(W_shape, dtype=dout.dtype)
-    # np.add.at accumulates repeated ids; plain `dW[ids] += dout` would keep only one of them.
-    np.add.at(dW, ids, dout)
+    dW[sorted_ids[starts]] = np.add.reduceat(rows[order], starts, axis=0)
     return dW
 
 

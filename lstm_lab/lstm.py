@@ -34,9 +34,10 @@ import numpy as np
 
 from lstm_lab.activations import dsigmoid, dtanh, sigmoid, tanh
 from lstm_lab.checks import check_id_pair, check_ids, check_positive_float, check_positive_int
-from lstm_lab.layers import one_hot, temporal_affine_backward, temporal_affine_forward
+from lstm_lab.layers import embedding_backward, one_hot, temporal_affine_backward, temporal_affine_forward
 from lstm_lab.losses import softmax_cross_entropy
 from lstm_lab.params import Param
+from lstm_lab.workspace import Workspace
 
 #: Gate parameter names, in the order of the columns of the fused W (f, i, C_tilde, o).
 GATE_PARAM_NAMES = ("W_f", "b_f", "W_i", "b_i", "W_C", "b_C", "W_o", "b_o")
@@ -225,7 +226,12 @@ def split_gates(W: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def lstm_forward_fused(
-    x: np.ndarray, h0: np.ndarray, C0: np.ndarray, W: np.ndarray, b: np.ndarray
+    x: np.ndarray,
+    h0: np.ndarray,
+    C0: np.ndarray,
+    W: np.ndarray,
+    b: np.ndarray,
+    workspace: Workspace | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """``lstm_forward`` with the four gates stacked: the same computation, fewer, bigger operations.
 
@@ -238,48 +244,71 @@ def lstm_forward_fused(
     When x is integer ids the input is their one-hot vectors (D = V), and one_hot(ids) W_x is
     just the rows W_x[ids]: a lookup, no multiply at all.
 
+    Two more tricks, neither of which changes a single bit of the result:
+
+    - sigmoid(a) = (1 + tanh(a / 2)) / 2 (see ``activations.sigmoid``). The f, i and o columns
+      of W and b are halved once, before the loop, so ONE tanh call per step squashes all four
+      gates. (Halving is exact in floating point.)
+    - Every array the loop fills is allocated before it and written with ``out=``; with a
+      ``workspace`` they are even kept from call to call (see ``lstm_lab.workspace``).
+
     Args:
         x: (B, T, D) float inputs, or (B, T) integer ids in [0, D) standing for one-hot inputs.
         h0: (B, H) initial hidden state.
         C0: (B, H) initial cell state.
         W: (D + H, 4H) stacked gate weights; b: (4H,) stacked biases.
+        workspace: where to keep the arrays between calls (None: fresh arrays). The returned
+            h and cache are then views into it, valid until its next use.
 
     Returns:
         h: (B, T, H) hidden states at every step.
         cache: dict for ``lstm_backward_fused``; the final cell state C_T (B, H) is under
             ``"C_T"``.
     """
+    ws = workspace if workspace is not None else Workspace()
     B, H = h0.shape
     D = W.shape[0] - H
     T = x.shape[1]
-    W_x, W_h = W[:D], W[D:]
     is_ids = np.issubdtype(x.dtype, np.integer)
-    # Internally time comes first, (T, B, ...), so each step reads and writes one contiguous block.
+    dtype = np.result_type(W, b, h0, C0, *(() if is_ids else (x,)))
+    # 0.5 on the sigmoid gates' columns (f, i, o), 1 on the candidate's (C_tilde).
+    half = np.full(4 * H, 0.5, dtype=dtype)
+    half[2 * H : 3 * H] = 1.0
+    W_x, W_h, b_half = W[:D] * half, W[D:] * half, b * half
     if is_ids:
-        # one_hot(ids) @ W_x + b is row ids of (W_x + b): add b to the V rows, then look up
-        # all T * B rows at once (cheaper than adding b to the looked-up (T, B, 4H) array).
-        xW = (W_x + b)[x.T]  # (T, B, 4H)
+        # one_hot(ids) @ W_x + b is row ids of (W_x + b): a lookup, done step by step below.
+        ids_tm = np.ascontiguousarray(x.T)  # (T, B)
+        xW_table = W_x + b_half  # (V, 4H)
     else:
-        xW = x.transpose(1, 0, 2) @ W_x + b  # (T, B, 4H), one matmul for all steps
-    dtype = np.result_type(xW, h0, C0)
-    hs = np.empty((T + 1, B, H), dtype=dtype)  # hs[0] = h0; hs[t + 1] = h after step t
-    Cs = np.empty((T + 1, B, H), dtype=dtype)  # the same for the cell state
-    gates = np.empty((T, B, 4 * H), dtype=dtype)  # [f | i | C_tilde | o], like the columns of W
-    tanh_C = np.empty((T, B, H), dtype=dtype)
+        xW_all = x.transpose(1, 0, 2) @ W_x + b_half  # (T, B, 4H): one matmul for all steps
+    # Internally time comes first, (T, B, ...), so each step reads and writes one contiguous block.
+    hs = ws.empty("hs", (T + 1, B, H), dtype)  # hs[0] = h0; hs[t + 1] = h after step t
+    Cs = ws.empty("Cs", (T + 1, B, H), dtype)  # the same for the cell state
+    gates = ws.empty("gates", (T, B, 4 * H), dtype)  # [f | i | C_tilde | o], like the columns of W
+    tanh_C = ws.empty("tanh_C", (T, B, H), dtype)
+    xW, iC = ws.empty("xW", (B, 4 * H), dtype), ws.empty("iC", (B, H), dtype)
     hs[0], Cs[0] = h0, C0
     for t in range(T):
-        a = xW[t] + hs[t] @ W_h  # (B, 4H) pre-activations: the step's one matrix multiply
-        a_f, a_i, a_C, a_o = np.split(a, 4, axis=1)
-        f, i, C_tilde, o = np.split(gates[t], 4, axis=1)  # (B, H) views: writing them fills gates[t]
-        f[...] = sigmoid(a_f)
-        i[...] = sigmoid(a_i)
-        C_tilde[...] = tanh(a_C)
-        o[...] = sigmoid(a_o)
-        Cs[t + 1] = f * Cs[t] + i * C_tilde
-        tanh_C[t] = tanh(Cs[t + 1])
-        hs[t + 1] = o * tanh_C[t]
-    h = np.ascontiguousarray(hs[1:].transpose(1, 0, 2))  # back to batch first, (B, T, H)
-    cache = {"x": x, "is_ids": is_ids, "W": W, "hs": hs, "Cs": Cs, "gates": gates, "tanh_C": tanh_C}
+        g = gates[t]
+        if is_ids:
+            np.take(xW_table, ids_tm[t], axis=0, out=xW)
+        else:
+            xW = xW_all[t]
+        np.matmul(hs[t], W_h, out=g)  # the step's one matrix multiply ...
+        g += xW  # ... plus the input part: the pre-activations (f, i, o halved)
+        np.tanh(g, out=g)  # all four blocks at once
+        for s in (g[:, : 2 * H], g[:, 3 * H :]):  # f and i, then o: sigmoid = (1 + tanh(a/2)) / 2
+            s += 1.0
+            s *= 0.5
+        f, i, C_tilde, o = g[:, :H], g[:, H : 2 * H], g[:, 2 * H : 3 * H], g[:, 3 * H :]
+        np.multiply(f, Cs[t], out=Cs[t + 1])  # C_t = f * C_{t-1} + i * C_tilde
+        np.multiply(i, C_tilde, out=iC)
+        Cs[t + 1] += iC
+        np.tanh(Cs[t + 1], out=tanh_C[t])
+        np.multiply(o, tanh_C[t], out=hs[t + 1])  # h_t = o * tanh(C_t)
+    h = ws.empty("h", (B, T, H), dtype)
+    np.copyto(h, hs[1:].transpose(1, 0, 2))  # back to batch first
+    cache = {"x": x, "is_ids": is_ids, "W": W, "hs": hs, "Cs": Cs, "gates": gates, "tanh_C": tanh_C, "ws": ws}
     cache["C_T"] = Cs[T]
     return h, cache
 
@@ -289,14 +318,22 @@ def lstm_backward_fused(
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of ``lstm_forward_fused``; the same gradients as ``lstm_backward``.
 
-    The loop over time only does what must be sequential: the elementwise gate derivatives
-    and ONE matrix multiply per step (dh_prev = da W_h^T). The pre-activation gradients da of
-    every step are stored, and the weight gradients are then one big matrix multiply over all
-    B * T rows instead of T small ones.
+    Write dC for the whole gradient reaching C_t (from the next cell and through h_t). Then
+    ``lstm_step_backward`` reads, gate by gate,
+
+        dC   = dC_next + dh_t * o (1 - tanh(C_t)^2)
+        da_f = dC * C_{t-1} f (1 - f)          da_i = dC * C_tilde i (1 - i)
+        da_C = dC * i (1 - C_tilde^2)          da_o = dh_t * tanh(C_t) o (1 - o)
+
+    Every factor after ``dC *`` and ``dh_t *`` depends on the forward pass alone, so they are
+    computed for all T steps at once before the loop (G and K below). The loop then does only
+    what must be sequential: a few elementwise products and ONE matrix multiply per step,
+    dh_prev = da W_h^T. The pre-activation gradients da of every step are stored, and the
+    weight gradients are one big matrix multiply over all B * T rows instead of T small ones.
 
     Args:
         dh: (B, T, H) gradient with respect to every hidden state.
-        cache: from ``lstm_forward_fused``.
+        cache: from ``lstm_forward_fused`` (its workspace is used here too).
         dC_T: (B, H) gradient with respect to the final cell state; None means zero.
 
     Returns:
@@ -304,37 +341,56 @@ def lstm_backward_fused(
         dh0: (B, H), dC0: (B, H).
         dW: (D + H, 4H), db: (4H,): stacked like W and b; ``split_gates`` names them.
     """
-    x, W, hs, Cs, gates, tanh_C = (cache[k] for k in ("x", "W", "hs", "Cs", "gates", "tanh_C"))
+    x, W, hs, Cs, gates, tanh_C, ws = (cache[k] for k in ("x", "W", "hs", "Cs", "gates", "tanh_C", "ws"))
     T, B, H = tanh_C.shape
     D = W.shape[0] - H
-    W_x, W_h = W[:D], W[D:]
-    dh_tm = dh.transpose(1, 0, 2)  # time first, like the cache
-    da = np.empty_like(gates)  # (T, B, 4H) gradients of the pre-activations a = z W + b
-    dh_next = np.zeros((B, H), dtype=gates.dtype)
-    dC_next = np.zeros((B, H), dtype=gates.dtype) if dC_T is None else dC_T
+    dtype = gates.dtype
+    W_hT = np.ascontiguousarray(W[D:].T)  # (4H, H): contiguous for the per-step matmul
+    f, i, C_tilde, o = (gates[..., k * H : (k + 1) * H] for k in range(4))  # (T, B, H) views
+
+    # G[t] = [C_{t-1} f(1-f) | C_tilde i(1-i) | i (1-C_tilde^2) | tanh(C_t) o(1-o)], K[t] = o (1-tanh(C_t)^2)
+    G = ws.empty("G", (T, B, 4 * H), dtype)
+    np.subtract(1.0, gates, out=G)
+    G *= gates  # s (1 - s) for all four blocks; the C_tilde block is overwritten below
+    G4 = G.reshape(T, B, 4, H)
+    G4[:, :, 0] *= Cs[:T]  # Cs[t] is C_{t-1}
+    G4[:, :, 1] *= C_tilde
+    np.multiply(C_tilde, C_tilde, out=G4[:, :, 2])
+    np.subtract(1.0, G4[:, :, 2], out=G4[:, :, 2])
+    G4[:, :, 2] *= i
+    G4[:, :, 3] *= tanh_C
+    K = ws.empty("K", (T, B, H), dtype)
+    np.multiply(tanh_C, tanh_C, out=K)
+    np.subtract(1.0, K, out=K)
+    K *= o
+
+    dh_tm = ws.empty("dh_tm", (T, B, H), dtype)
+    np.copyto(dh_tm, dh.transpose(1, 0, 2))  # time first, like the cache
+    da = ws.empty("da", (T, B, 4, H), dtype)  # gradients of the pre-activations a = z W + b
+    dh_t, dC = ws.empty("dh_t", (B, H), dtype), ws.empty("dC", (B, H), dtype)
+    dh_next = np.zeros((B, H), dtype=dtype)  # nothing flows back from beyond the last step
+    dC_next = np.zeros((B, H), dtype=dtype) if dC_T is None else np.array(dC_T, dtype=dtype)
     for t in reversed(range(T)):
-        f, i, C_tilde, o = np.split(gates[t], 4, axis=1)
-        da_f, da_i, da_C, da_o = np.split(da[t], 4, axis=1)  # views: writing them fills da[t]
-        dh_t = dh_tm[t] + dh_next  # from the loss at step t and from step t + 1
-        dC = dC_next + dh_t * o * dtanh(tanh_C[t])  # h_t = o * tanh(C_t), plus the next cell
-        da_o[...] = dh_t * tanh_C[t] * dsigmoid(o)
-        da_C[...] = dC * i * dtanh(C_tilde)
-        da_i[...] = dC * C_tilde * dsigmoid(i)
-        da_f[...] = dC * Cs[t] * dsigmoid(f)  # Cs[t] is C_{t-1}
-        dC_next = dC * f  # the gradient highway, as in lstm_step_backward
-        dh_next = da[t] @ W_h.T  # the step's one matrix multiply
+        np.add(dh_tm[t], dh_next, out=dh_t)  # from the loss at step t and from step t + 1
+        np.multiply(dh_t, K[t], out=dC)
+        dC += dC_next
+        G_t, da_t = G4[t], da[t]
+        for k in range(3):  # da_f, da_i, da_C
+            np.multiply(dC, G_t[:, k], out=da_t[:, k])
+        np.multiply(dh_t, G_t[:, 3], out=da_t[:, 3])  # da_o
+        np.multiply(dC, f[t], out=dC_next)  # the gradient highway, as in lstm_step_backward
+        np.matmul(da_t.reshape(B, 4 * H), W_hT, out=dh_next)  # the step's one matrix multiply
     # Every step used the same W and b: sum over steps and examples, as one matmul each.
     da_rows = da.reshape(T * B, 4 * H)
     dW_h = hs[:T].reshape(T * B, H).T @ da_rows
     if cache["is_ids"]:
-        # one_hot^T da, the same formula as for dense x. (np.add.at(dW_x, ids, da) is
-        # equivalent, but several times slower than this single BLAS call.)
-        dW_x = one_hot(x.T.reshape(-1), D, dtype=da.dtype).T @ da_rows
+        # one_hot(ids)^T da, as for dense x, is the gradient of a row lookup: sum da's rows by id.
+        dW_x = embedding_backward(da_rows, (x.T, (D, 4 * H)))
         dx = None
     else:
         x_tm = x.transpose(1, 0, 2)
         dW_x = x_tm.reshape(T * B, D).T @ da_rows
-        dx = np.ascontiguousarray((da @ W_x.T).transpose(1, 0, 2))
+        dx = np.ascontiguousarray((da_rows @ W[:D].T).reshape(T, B, D).transpose(1, 0, 2))
     dW = np.concatenate([dW_x, dW_h], axis=0)
     db = da_rows.sum(axis=0)
     return dx, dh_next, dC_next, dW, db
@@ -422,6 +478,9 @@ class LSTM:
         self.params = [Param(name, values[name].astype(self.dtype)) for name in PARAM_NAMES]
         for param in self.params:
             setattr(self, param.name, param)
+        # Scratch arrays kept between calls (see lstm_lab.workspace): one set for loss, one
+        # for evaluate, so validating in the middle of training does not reallocate.
+        self._train_workspace, self._eval_workspace = Workspace(), Workspace()
 
     @staticmethod
     def _initial_values(
@@ -475,7 +534,7 @@ class LSTM:
         inputs, targets = self._check_ids(inputs, targets)
         h0, C0 = self._check_state(state, inputs.shape[0])
         W, b = stack_gates(self._gate_values())
-        h, lstm_cache = lstm_forward_fused(inputs, h0, C0, W, b)
+        h, lstm_cache = lstm_forward_fused(inputs, h0, C0, W, b, self._train_workspace)
         logits, out_cache = temporal_affine_forward(h, self.W_y.value, self.b_y.value)
         loss, dlogits = softmax_cross_entropy(logits, targets)
 
@@ -490,7 +549,7 @@ class LSTM:
         """Like ``loss`` but forward only: no gradients computed, every ``grad`` left alone."""
         inputs, targets = self._check_ids(inputs, targets)
         h0, C0 = self._check_state(state, inputs.shape[0])
-        h, lstm_cache = lstm_forward_fused(inputs, h0, C0, *stack_gates(self._gate_values()))
+        h, lstm_cache = lstm_forward_fused(inputs, h0, C0, *stack_gates(self._gate_values()), self._eval_workspace)
         logits = h @ self.W_y.value + self.b_y.value
         loss, _ = softmax_cross_entropy(logits, targets)
         return loss, (h[:, -1].copy(), lstm_cache["C_T"].copy())
