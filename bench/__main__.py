@@ -1,0 +1,249 @@
+"""python -m bench [--quick] [--notebooks] [--no-save]: see bench/__init__.py.
+
+BLAS is pinned to one thread (before numpy is imported), and so is PyTorch: every
+implementation gets one core, and timings do not depend on what else the machine runs
+on the second. Each figure is the best of several timed blocks of training steps
+(like ``timeit``): the least disturbed run is the closest to what the code costs.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"  # before numpy loads its BLAS
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from bench.quality import TARGET  # noqa: E402
+from bench.seed_style import SeedStyleLSTM  # noqa: E402
+from lstm_lab.batching import make_streams, windows  # noqa: E402
+from lstm_lab.data import load_text  # noqa: E402
+from lstm_lab.lstm import LSTM  # noqa: E402
+from lstm_lab.optim import Adagrad, clip_by_value  # noqa: E402
+from lstm_lab.vocab import Vocabulary  # noqa: E402
+
+H, T = 100, 25  # the seeds' model: 100 hidden units, 25 steps of backpropagation
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
+
+
+def best_chars_per_second(step: Callable[[], None], chars_per_step: int, steps: int, repeats: int) -> float:
+    """Run ``step`` a few times to warm up, then ``repeats`` blocks of ``steps``; the best block's rate."""
+    for _ in range(3):
+        step()
+    best = float("inf")
+    for _ in range(repeats):
+        tic = time.perf_counter()
+        for _ in range(steps):
+            step()
+        best = min(best, time.perf_counter() - tic)
+    return chars_per_step * steps / best
+
+
+def endless(ids: np.ndarray, B: int):
+    """Training windows (inputs, targets), each (B, T), forever."""
+    streams = make_streams(ids, B)
+    while True:
+        yield from windows(streams, T)
+
+
+def ours(ids: np.ndarray, V: int, B: int, dtype: type) -> Callable[[], None]:
+    """One lstm_lab training step: loss (forward + backward), clip to [-5, 5], Adagrad."""
+    model = LSTM(V, H, seed=0, dtype=dtype)
+    optimizer = Adagrad(lr=0.1)
+    batches = endless(ids, B)
+    state = [model.initial_state(B)]
+
+    def step() -> None:
+        inputs, targets = next(batches)
+        _, state[0] = model.loss(inputs, targets, state[0])
+        clip_by_value(model.params, 5.0)
+        optimizer.step(model.params)
+
+    return step
+
+
+def seed_style(ids: np.ndarray, V: int) -> Callable[[], None]:
+    """One training step of the seed-style per-character LSTM (B = 1, float64)."""
+    model = SeedStyleLSTM(V, H, seed=0)
+    text = ids.tolist()
+    position = [0]
+    state = [np.zeros((H, 1)), np.zeros((H, 1))]
+
+    def step() -> None:
+        p = position[0] if position[0] + T + 1 < len(text) else 0
+        _, state[0], state[1] = model.train_step(text[p : p + T], text[p + 1 : p + T + 1], *state)
+        position[0] = p + T
+
+    return step
+
+
+def torch_twin(ids: np.ndarray, V: int, B: int, dtype: type) -> Callable[[], None]:
+    """The same model and step in PyTorch (eager, CPU): nn.LSTM on one-hot inputs, nn.Linear, Adagrad."""
+    import torch
+
+    tdtype = torch.float32 if dtype == np.float32 else torch.float64
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(V, H, batch_first=True, dtype=tdtype)
+    linear = torch.nn.Linear(H, V, dtype=tdtype)
+    params = [*lstm.parameters(), *linear.parameters()]
+    optimizer = torch.optim.Adagrad(params, lr=0.1)
+    eye = torch.eye(V, dtype=tdtype)
+    batches = endless(ids, B)
+    state = [(torch.zeros(1, B, H, dtype=tdtype), torch.zeros(1, B, H, dtype=tdtype))]
+
+    def step() -> None:
+        inputs, targets = next(batches)
+        x, y = eye[torch.from_numpy(np.array(inputs))], torch.from_numpy(np.array(targets))  # writable copies
+        optimizer.zero_grad()
+        out, (h, C) = lstm(x, state[0])
+        logits = linear(out)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), y.reshape(-1), reduction="sum") / B
+        loss.backward()
+        torch.nn.utils.clip_grad_value_(params, 5.0)
+        optimizer.step()
+        state[0] = (h.detach(), C.detach())
+
+    return step
+
+
+def blas_description() -> str:
+    """Which BLAS numpy uses, with its kernel and thread count."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{blas['name']} {blas['version']} (install threadpoolctl for the kernel)"
+    found = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    return "; ".join(
+        f"{i['internal_api']} {i['version']}, {i.get('architecture', '?')} kernel, {i['num_threads']} thread(s)"
+        for i in found
+    ) or "none found"
+
+
+def machine_description() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        names = [ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                 if ln.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
+
+
+def torch_version() -> str | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    return torch.__version__
+
+
+def throughput_table(ids: np.ndarray, V: int, quick: bool) -> list[dict]:
+    steps, repeats = (5, 2) if quick else (20, 5)
+    have_torch = torch_version() is not None
+    rows = [{"impl": "seed-style per-step LSTM", "B": 1, "dtype": "float64",
+             "cps": best_chars_per_second(seed_style(ids, V), T, max(2, steps // 4), repeats)}]
+    for dtype in (np.float32, np.float64):
+        for B in (1, 32, 64):
+            row_ours = {"impl": "lstm_lab LSTM", "B": B, "dtype": dtype.__name__,
+                        "cps": best_chars_per_second(ours(ids, V, B, dtype), B * T, steps, repeats)}
+            rows.append(row_ours)
+            if have_torch:
+                rows.append({"impl": "torch.nn.LSTM (eager, CPU)", "B": B, "dtype": dtype.__name__,
+                             "cps": best_chars_per_second(torch_twin(ids, V, B, dtype), B * T, steps, repeats)})
+    seed_cps = rows[0]["cps"]
+    torch_cps = {(r["B"], r["dtype"]): r["cps"] for r in rows if r["impl"].startswith("torch")}
+    for r in rows:
+        r["vs_seed"] = r["cps"] / seed_cps
+        r["vs_torch"] = r["cps"] / torch_cps[(r["B"], r["dtype"])] if (r["B"], r["dtype"]) in torch_cps else None
+    return rows
+
+
+def quality_in_subprocess() -> dict:
+    out = subprocess.run([sys.executable, "-m", "bench.quality"], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def notebooks_seconds() -> float:
+    tic = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "notebooks"], check=True, capture_output=True)
+    return time.perf_counter() - tic
+
+
+def report(rows: list[dict], V: int, quality: dict | None, nb_seconds: float | None, torch_v: str | None) -> str:
+    lines = [
+        f"Measured {datetime.date.today().isoformat()} by `python -m bench` on: {machine_description()}.",
+        f"BLAS: {blas_description()}. PyTorch: {torch_v or 'not installed'}"
+        + (" (1 thread)." if torch_v else "."),
+        "",
+        f"Training throughput, H = {H}, T = {T}, V = {V} (one step: forward, backward, "
+        "clip to [-5, 5], Adagrad):",
+        "",
+        "| implementation | B | dtype | characters/s | vs seed-style | vs PyTorch |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        vs_torch = f"{r['vs_torch']:.2f}x" if r["vs_torch"] is not None else "n/a"
+        lines.append(f"| {r['impl']} | {r['B']} | {r['dtype']} | {r['cps']:,.0f} | {r['vs_seed']:.1f}x | {vs_torch} |")
+    if quality is not None:
+        s = quality["settings"]
+        to_target = (f"{quality['seconds_to_target']:.1f} s ({quality['steps_to_target']} steps)"
+                     if quality["seconds_to_target"] is not None else "not reached")
+        lines += [
+            "",
+            f"Quality on Kafka (H = {s['hidden_size']}, B = {s['batch_size']}, T = {s['seq_length']}, float32, "
+            f"Adam lr {s['lr']}, clip norm {s['clip_norm']}, early stopping after {s['patience']} "
+            f"validations without improvement, every {s['eval_every']} steps):",
+            "",
+            "| measure | value |",
+            "|---|---:|",
+            f"| training time to validation loss < {TARGET} nats/char | {to_target} |",
+            f"| best validation loss (early stopping) | {quality['best_val_loss']:.3f} nats/char "
+            f"({quality['best_val_loss'] / np.log(2):.2f} bits/char) at step {quality['best_step']} |",
+            f"| whole run | {quality['steps']} steps, {quality['seconds']:.1f} s of training |",
+            f"| peak memory of the training process | {quality['peak_rss_mb']:.0f} MB |",
+        ]
+    if nb_seconds is not None:
+        lines += ["", f"Every notebook re-executed under nbval (`pytest notebooks`): {nb_seconds:.0f} s."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, no quality run (a smoke test)")
+    parser.add_argument("--notebooks", action="store_true", help="also time every notebook under nbval")
+    parser.add_argument("--no-save", action="store_true", help=f"print only; do not write {RESULTS.name}")
+    args = parser.parse_args(argv)
+
+    text = load_text("kafka")
+    vocab = Vocabulary.from_text(text)
+    ids = vocab.encode(text)
+    torch_v = torch_version()
+    rows = throughput_table(ids, len(vocab), args.quick)
+    quality = None if args.quick else quality_in_subprocess()
+    nb_seconds = notebooks_seconds() if args.notebooks else None
+    table = report(rows, len(vocab), quality, nb_seconds, torch_v)
+    print(table)
+    if not args.no_save and not args.quick:
+        RESULTS.parent.mkdir(exist_ok=True)
+        tmp = RESULTS.with_suffix(".tmp")
+        tmp.write_text(table, encoding="utf-8")
+        os.replace(tmp, RESULTS)
+        print(f"written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
