@@ -808,3 +808,92 @@ def check_lstm_step_backward(
         "dC_prev = dC * f; then each gate's da, dW = z.T @ da, db = da.sum(axis=0), dz = sum of da @ W.T; "
         "dx = dz[:, :D], dh_prev = dz[:, D:]. Return (dx, dh_prev, dC_prev, grads).",
     )
+
+
+# ----- Lesson 8: accuracy of next-word predictions -------------------------------------------
+
+
+def _accuracy_case(rng: np.random.Generator) -> tuple:
+    T, V = (int(n) for n in rng.integers(5, 12, size=2))
+    logits = random_array(rng, (T, V), 2.0)
+    targets = rng.integers(0, V, size=T)
+    # Make some predictions right, so an accuracy of 0 is not an accident.
+    right = rng.random(T) < 0.5
+    targets[right] = np.argmax(logits[right], axis=1)
+    return logits, targets
+
+
+def check_next_word_accuracy(fn: Callable[..., Any]) -> CheckResult:
+    """Check ``fn(logits (T, V), targets (T,)) -> accuracy`` (Lesson 8), a float in [0, 1]."""
+    from lstm_lab.debugging import next_word_accuracy
+
+    return check_function(
+        "next_word_accuracy",
+        fn,
+        next_word_accuracy,
+        _accuracy_case,
+        output_names=["accuracy"],
+        n_cases=4,
+        mistakes=[
+            Mistake("this is the number of right predictions; divide by T for the fraction.",
+                    lambda z, y: float(np.sum(np.argmax(z, axis=1) == y))),
+            Mistake("the prediction was compared with the position before (the input), not the target; "
+                    "targets[t] is the word that came after position t.",
+                    lambda z, y: float(np.mean(np.argmax(z[1:], axis=1) == y[:-1]))),
+        ],
+        hint="predictions = np.argmax(logits, axis=1); accuracy = np.mean(predictions == targets).",
+    )
+
+
+# ----- Lesson 9: pooling rare words -----------------------------------------------------------
+
+
+def check_replace_rare(fn: Callable[..., Any]) -> CheckResult:
+    """Check ``fn(tokens, min_count) -> tokens`` against ``lstm_lab.vocab.replace_rare`` (Lesson 9).
+
+    Rare tokens (fewer than ``min_count`` occurrences) become ``"<unk>"``; the length is kept.
+    """
+    from collections import Counter
+
+    from lstm_lab.vocab import replace_rare
+
+    words = ["바다", "고양이", "할머니는", "불을", "켰다", ".", ",", "등대", "배", "아침"]
+
+    def case(rng: np.random.Generator) -> tuple:
+        n = int(rng.integers(12, 25))
+        weights = np.linspace(1.0, 0.1, len(words))
+        tokens = [words[i] for i in rng.choice(len(words), size=n, p=weights / weights.sum())]
+        return tokens, int(rng.integers(2, 4))
+
+    def as_ids(tokens: Any) -> Any:
+        """Tokens -> ids over a shared table, so compare() can say where they differ."""
+        if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+            return tokens if tokens is None else np.asarray(tokens, dtype=object)
+        table = {w: i for i, w in enumerate([*words, "<unk>"])}
+        return np.array([table.get(t, -1) for t in tokens])  # -1: a token that was not in the input
+
+    def at_most(tokens: list[str], min_count: int) -> list[str]:
+        counts = Counter(tokens)
+        return [t if counts[t] > min_count else "<unk>" for t in tokens]
+
+    def dropped(tokens: list[str], min_count: int) -> list[str]:
+        counts = Counter(tokens)
+        return [t for t in tokens if counts[t] >= min_count]
+
+    return check_function(
+        "replace_rare",
+        fn,
+        replace_rare,
+        case,
+        output_names=["the tokens, numbered in order of the word list (10 is <unk>)"],
+        select=as_ids,
+        n_cases=4,
+        mistakes=[
+            Mistake("words seen exactly min_count times were replaced too: keep a word if its count is "
+                    ">= min_count.", at_most),
+            Mistake("rare words were removed; replace each by '<unk>' instead, so the text keeps its length "
+                    "and the model learns where unknown words go.", dropped),
+        ],
+        hint="count every token first (collections.Counter(tokens)), then keep t if counts[t] >= min_count "
+        "else '<unk>'. Return a list of the same length.",
+    )

@@ -42,7 +42,7 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_" or unicodedata.category(ch).startswith("M")
 
 
-def tokenize_words(text: str) -> list[str]:
+def tokenize_words(text: str, normalize: str | None = None) -> list[str]:
     """Split ``text`` into words and punctuation marks.
 
     A run of word characters (letters in any script, digits, ``_``, combining marks) is
@@ -50,9 +50,21 @@ def tokenize_words(text: str) -> list[str]:
     newlines included, only separates tokens and is dropped. So paragraph structure is
     lost, and ``"don't"`` becomes ``["don", "'", "t"]``.
 
+    Args:
+        text: the text.
+        normalize: a Unicode normal form (``"NFC"``, ``"NFD"``, ``"NFKC"``, ``"NFKD"``) applied
+            first, or None. The same Hangul word can be stored as precomposed syllables
+            (NFC, "할" is one code point) or as conjoining jamo (NFD, "할" is three, as in
+            file names on macOS); both tokenize to one word each, but to *different*
+            strings, so one word would get two ids. ``normalize="NFC"`` makes them equal.
+
     >>> tokenize_words("안녕하세요, 세계!")
     ['안녕하세요', ',', '세계', '!']
     """
+    if normalize is not None:
+        if normalize not in ("NFC", "NFD", "NFKC", "NFKD"):
+            raise ValueError(f"normalize must be 'NFC', 'NFD', 'NFKC', 'NFKD' or None, got {normalize!r}. Try 'NFC'.")
+        text = unicodedata.normalize(normalize, text)
     tokens: list[str] = []
     word: list[str] = []
     for ch in text:
@@ -67,6 +79,67 @@ def tokenize_words(text: str) -> list[str]:
     if word:
         tokens.append("".join(word))
     return tokens
+
+
+#: Punctuation written without a space before it, and opening marks without one after.
+_NO_SPACE_BEFORE = set(".,!?;:)]}%…")
+_NO_SPACE_AFTER = set("([{")
+
+
+def detokenize(tokens: Sequence[str]) -> str:
+    """Join word tokens into readable text: the inverse of ``tokenize_words`` up to spacing.
+
+    Words are separated by one space; closing punctuation sticks to the word before it,
+    opening brackets to the word after, and straight double quotes alternate between
+    opening (stick to the next word) and closing (stick to the previous one).
+
+    >>> detokenize(["할머니는", "말했다", ".", '"', "고마워", "!", '"'])
+    '할머니는 말했다. "고마워!"'
+    """
+    out: list[str] = []
+    glue_next = True  # no space before the first token
+    quote_open = False
+    for tok in tokens:
+        if tok == '"':
+            if quote_open:
+                out.append(tok)
+                glue_next = False
+            else:
+                out.append(tok if glue_next else " " + tok)
+                glue_next = True
+            quote_open = not quote_open
+            continue
+        glue = glue_next or tok in _NO_SPACE_BEFORE
+        out.append(tok if glue else " " + tok)
+        glue_next = tok in _NO_SPACE_AFTER
+    return "".join(out)
+
+
+def replace_rare(tokens: Sequence[str], min_count: int, unknown: str = "<unk>") -> list[str]:
+    """``tokens`` with every token seen fewer than ``min_count`` times replaced by ``unknown``.
+
+    A word seen once teaches a model almost nothing, yet costs a row of every input and
+    output matrix. Pooling the rare words into one ``unknown`` symbol shrinks the vocabulary
+    and gives the model a symbol to use for words it has never seen.
+
+    Args:
+        tokens: the training tokens.
+        min_count: keep tokens that occur at least this often (1 keeps everything).
+        unknown: the stand-in symbol; it must not itself occur in ``tokens``.
+    """
+    from collections import Counter
+
+    if isinstance(tokens, str):
+        raise ValueError("replace_rare expects a list of tokens, got one str. Split it first: tokenize_words(text).")
+    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+        raise ValueError(f"min_count must be a whole number >= 1, got {min_count!r}. Try 2.")
+    counts = Counter(tokens)
+    if unknown in counts:
+        raise ValueError(
+            f"the unknown symbol {unknown!r} already occurs in the text {counts[unknown]} times; choose another, "
+            "e.g. unknown='<unk>'."
+        )
+    return [t if counts[t] >= min_count else unknown for t in tokens]
 
 
 class Vocabulary:
@@ -139,16 +212,26 @@ class Vocabulary:
         more = ", ..." if self.size > 10 else ""
         return f"Vocabulary(kind={self.kind!r}, size={self.size}, symbols=[{shown}{more}])"
 
-    def encode(self, seq: str | Sequence[str]) -> np.ndarray:
+    def encode(self, seq: str | Sequence[str], *, unknown: str | None = None) -> np.ndarray:
         """Ids of the symbols of ``seq``: shape (N,), int64.
 
         ``seq`` is a str for a char vocabulary and a list of tokens for a word vocabulary.
-        Raises :class:`UnknownSymbolError` if any symbol is not in the vocabulary.
+        Raises :class:`UnknownSymbolError` if any symbol is not in the vocabulary, unless
+        ``unknown`` names a symbol of the vocabulary (e.g. ``"<unk>"`` from ``replace_rare``):
+        then every unknown symbol gets that symbol's id.
         """
         if self.kind == "word" and isinstance(seq, str):
             raise ValueError(
                 "This is a word vocabulary: encode a list of tokens, e.g. vocab.encode(tokenize_words(text))."
             )
+        if unknown is not None:
+            if unknown not in self.index:
+                raise ValueError(
+                    f"unknown={unknown!r} is not in this vocabulary, so unknown symbols have no id to map to. "
+                    "Build the vocabulary from tokens that contain it, e.g. from replace_rare(tokens, 2)."
+                )
+            fallback = self.index[unknown]
+            return np.fromiter((self.index.get(s, fallback) for s in seq), dtype=np.int64, count=len(seq))
         index = self.index
         try:
             return np.fromiter((index[s] for s in seq), dtype=np.int64, count=len(seq))

@@ -48,9 +48,20 @@ def conda_requirements() -> dict[str, str]:
     return reqs
 
 
+def pip_section_requirements() -> dict[str, str]:
+    """The packages environment.yml installs with pip inside the conda environment (not -e .)."""
+    reqs = {}
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        match = re.fullmatch(r"      - ([A-Za-z0-9_.\-]+[^#]*?)\s*(#.*)?", line)
+        if match and not match.group(1).startswith("-"):
+            name, bound = _name_and_bound(match.group(1))
+            reqs[name] = bound
+    return reqs
+
+
 def test_same_packages_on_both_sides():
     pip_side = {n for n in pyproject_requirements() if n not in ONLY_PIP}
-    conda_side = {n for n in conda_requirements() if n not in ONLY_CONDA}
+    conda_side = {n for n in {**conda_requirements(), **pip_section_requirements()} if n not in ONLY_CONDA}
     assert pip_side == conda_side, (
         f"only in pyproject.toml: {sorted(pip_side - conda_side)}; "
         f"only in environment.yml: {sorted(conda_side - pip_side)}"
@@ -58,7 +69,7 @@ def test_same_packages_on_both_sides():
 
 
 def test_same_lower_bounds_on_both_sides():
-    pip_side, conda_side = pyproject_requirements(), conda_requirements()
+    pip_side, conda_side = pyproject_requirements(), {**conda_requirements(), **pip_section_requirements()}
     differ = {n: (pip_side[n], conda_side[n]) for n in pip_side.keys() & conda_side.keys()
               if pip_side[n] != conda_side[n]}
     assert not differ, f"version bounds differ (pyproject, environment.yml): {differ}"
