@@ -267,14 +267,13 @@ def train(
         clip_norm = check_positive_float("clip_norm", clip_norm)
     if patience is not None:
         patience = check_positive_int("patience", patience)
-    streams = make_streams(train_ids, batch_size)
-    windows_per_pass = num_windows(streams.shape[1], seq_length)
-    if windows_per_pass == 0:
-        raise _too_short("train_ids", len(train_ids), batch_size, seq_length)
+    for name, ids in (("train_ids", train_ids), ("val_ids", val_ids)):
+        if ids is not None and np.ndim(ids) == 1 and len(ids) < batch_size * (seq_length + 1):
+            raise _too_short(name, len(ids), batch_size, seq_length)
+    streams = make_streams(train_ids, batch_size)  # also checks that the ids are a 1-D integer array
     if val_ids is not None:
-        val_streams = make_streams(val_ids, batch_size)
-        if num_windows(val_streams.shape[1], seq_length) == 0:
-            raise _too_short("val_ids", len(val_ids), batch_size, seq_length)
+        make_streams(val_ids, batch_size)
+    windows_per_pass = num_windows(streams.shape[1], seq_length)  # >= 1 after the check above
     optimizer = optimizer if optimizer is not None else Adagrad(lr=0.1)
     history = history if history is not None else History()
     text_id = text_fingerprint(streams)
@@ -384,6 +383,8 @@ def train(
 
 
 def _too_short(name: str, n: int, batch_size: int, seq_length: int) -> ValueError:
+    if n == 0:
+        return ValueError(f"{name} is empty: there is no text to learn from. Encode a text first: vocab.encode(text).")
     return ValueError(
         f"{name} has {n} symbols, too few for one window of {batch_size} streams x {seq_length} steps: "
         f"that needs at least batch_size * (seq_length + 1) = {batch_size * (seq_length + 1)} symbols. "
