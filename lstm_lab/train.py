@@ -309,6 +309,8 @@ def train(
         with _stop_on_interrupt() as stop_requested:
             for step in range(start_step + 1, start_step + num_steps + 1):
                 tic = time.perf_counter()
+                if lr_schedule is not None:
+                    optimizer.lr = _scheduled_lr(lr_schedule, step)
                 k, inputs, targets = next(batches)
                 if k == 0:
                     state = model.initial_state(batch_size)  # the streams start over
@@ -330,8 +332,6 @@ def train(
                     clip_by_value(model.params, clip_value)
                 if clip_norm is not None:
                     clip_by_global_norm(model.params, clip_norm)
-                if lr_schedule is not None:
-                    optimizer.lr = lr_schedule(step)
                 optimizer.step(model.params)
                 # The step is complete: record where the next one starts.
                 done, state = step, next_state
@@ -380,6 +380,17 @@ def train(
     if history.interrupted:
         print(_interrupt_message(done, checkpoint))
     return history
+
+
+def _scheduled_lr(lr_schedule: Callable[[int], float], step: int) -> float:
+    lr = lr_schedule(step)
+    try:
+        return check_positive_float("learning_rate", lr)
+    except ValueError:
+        raise ValueError(
+            f"lr_schedule({step}) returned {lr!r}, but a learning_rate must be a positive finite number. "
+            "Fix the schedule, e.g. lr_schedule=lambda step: 0.1 * 0.5 ** (step // 1000)."
+        ) from None
 
 
 def _too_short(name: str, n: int, batch_size: int, seq_length: int) -> ValueError:
