@@ -348,7 +348,7 @@ def _build_rng(arrays: dict[str, np.ndarray], full: Path) -> np.random.Generator
     return rng
 
 
-def check_vocab_covers(vocab: Vocabulary, text: str, *, source: str = "The checkpoint") -> None:
+def check_vocab_covers(vocab: Vocabulary, text: str, *, source: str = "the checkpoint") -> None:
     """Raise CheckpointError unless every symbol of ``text`` is in ``vocab``.
 
     A trained model's vocabulary cannot grow: its input and output layers have one row
@@ -358,10 +358,11 @@ def check_vocab_covers(vocab: Vocabulary, text: str, *, source: str = "The check
     unknown = sorted(set(symbols) - set(vocab.symbols))
     if unknown:
         listed = ", ".join(describe_symbol(s) for s in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        count = "1 symbol of the text is" if len(unknown) == 1 else f"{len(unknown)} symbols of the text are"
         raise CheckpointError(
-            f"{source}'s vocabulary does not match the text: {len(unknown)} of the text's symbols are not "
-            f"among the model's {len(vocab)} ({listed}). The model can only read symbols it was trained "
-            "with. Use the text the model was trained on, or train a new model on this text."
+            f"The vocabulary of {source} does not match the text: {count} not among the model's "
+            f"{len(vocab)} ({listed}). The model can only read symbols it was trained with. Use the "
+            "text the model was trained on, or train a new model on this text."
         )
 
 
@@ -388,7 +389,7 @@ def load_checkpoint(path: str | Path, *, text: str | None = None) -> Checkpoint:
     _check_format(arrays, full)
     vocab = _build_vocab(arrays, full)
     if text is not None:
-        check_vocab_covers(vocab, text, source=f"The checkpoint {full.name}")
+        check_vocab_covers(vocab, text, source=f"the checkpoint {full.name}")
     model = _build_model(arrays, vocab, full)
     return Checkpoint(
         model=model, vocab=vocab, optimizer=_build_optimizer(arrays, full),
