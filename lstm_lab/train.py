@@ -345,11 +345,10 @@ def train(
                 last = step == start_step + num_steps or stop_requested()
                 improved = False
                 if val_ids is not None and (step % eval_every == 0 or last):
-                    best_so_far = history.best_val_loss
-                    history.val_steps.append(step)
-                    history.val_loss.append(
-                        evaluate_loss(model, val_ids, batch_size=batch_size, seq_length=seq_length))
-                    improved = history.val_loss[-1] < best_so_far
+                    val_loss = evaluate_loss(model, val_ids, batch_size=batch_size, seq_length=seq_length)
+                    improved = val_loss < history.best_val_loss
+                    history.val_steps.append(step)  # both lists together, even if interrupted
+                    history.val_loss.append(val_loss)
                     since_best = 0 if improved else since_best + 1
                 early_stop = patience is not None and since_best >= patience
                 save = checkpoint is not None and checkpoint.wants(step, improved=improved, last=last or early_stop)
