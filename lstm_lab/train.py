@@ -267,6 +267,11 @@ def train(
         clip_norm = check_positive_float("clip_norm", clip_norm)
     if patience is not None:
         patience = check_positive_int("patience", patience)
+    if checkpoint is not None and not (hasattr(checkpoint, "wants") and hasattr(checkpoint, "save")):
+        raise ValueError(
+            f"checkpoint must be a Checkpointer, got {checkpoint!r}. Use "
+            "checkpoint=Checkpointer('checkpoints/run.npz', vocab, every=500) (from lstm_lab.checkpoint)."
+        )
     for name, ids in (("train_ids", train_ids), ("val_ids", val_ids)):
         if ids is not None and np.ndim(ids) == 1 and len(ids) < batch_size * (seq_length + 1):
             raise _too_short(name, len(ids), batch_size, seq_length)

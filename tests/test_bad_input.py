@@ -71,6 +71,14 @@ def test_a_file_that_is_not_utf8_names_the_byte_and_the_encoding_argument(tmp_pa
     assert read_text_file(path, encoding="cp1252") == "He said \u201cGregor!\u201d"
 
 
+def test_a_utf16_file_gets_the_utf16_hint(tmp_path):
+    path = tmp_path / "notepad.txt"
+    path.write_bytes("Gregor".encode("utf-16"))  # with a byte-order mark, as Notepad saves "Unicode"
+    with pytest.raises(CorpusError, match="byte offset 0 holds 0xff.*UTF-16 byte-order mark.*encoding='utf-16'"):
+        read_text_file(path)
+    assert read_text_file(path, encoding="utf-16") == "Gregor"
+
+
 # ------------------------------------------------------------------------------- sampling
 
 

@@ -277,3 +277,10 @@ def test_rng_state_is_json_text(trained):
     with np.load(path, allow_pickle=False) as npz:
         state = json.loads(str(npz["rng/state"]))
     assert state["bit_generator"] == "PCG64"
+
+
+def test_train_wants_a_checkpointer_not_a_path(tmp_path):
+    model = RNN(len(VOCAB), 8, seed=0)
+    with pytest.raises(ValueError, match=r"checkpoint must be a Checkpointer.*Checkpointer\('checkpoints/run.npz'"):
+        train(model, TRAIN_IDS, num_steps=5, checkpoint=str(tmp_path / "run.npz"), **SETTINGS)
+    assert list(tmp_path.iterdir()) == []
