@@ -49,12 +49,19 @@ SKIP_COMPARE = ("metadata", "traceback", "prompt_number", "output_type", "name",
                 "application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg")
 
 
-def execute(path: Path) -> tuple[nbformat.NotebookNode, float]:
-    """Run the notebook top to bottom in a new kernel (as tools/execute_notebooks.py does)."""
+def execute(path: Path) -> tuple[nbformat.NotebookNode | None, float, str]:
+    """Run the notebook top to bottom in a new kernel (as tools/execute_notebooks.py does).
+
+    Returns the executed notebook (None if a cell raised), the seconds taken, and the error.
+    """
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    ExecutePreprocessor(timeout=900, kernel_name="python3").preprocess(nb, {"metadata": {"path": str(path.parent)}})
-    return nb, time.perf_counter() - start
+    try:
+        ExecutePreprocessor(timeout=900, kernel_name="python3").preprocess(nb, {"metadata": {"path": str(path.parent)}})
+    except Exception as err:  # a failing cell: report it with the others instead of stopping
+        last_line = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).strip().splitlines()[-1]  # no terminal colours
+        return None, time.perf_counter() - start, last_line
+    return nb, time.perf_counter() - start, ""
 
 
 def is_checked(cell: nbformat.NotebookNode) -> bool:
@@ -128,7 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         results = list(pool.map(execute, runs))
     failed = 0
     for k, path in enumerate(paths):
-        (first, s1), (second, s2) = results[2 * k], results[2 * k + 1]
+        (first, s1, err1), (second, s2, err2) = results[2 * k], results[2 * k + 1]
+        if first is None or second is None:
+            print(f"{path.name}: a cell raised, so the runs cannot be compared: {err1 or err2}")
+            failed += 1
+            continue
         problems = differences(first, second, patterns)
         checked = sum(is_checked(c) for c in first.cells if c.cell_type == "code")
         status = "same" if not problems else f"{len(problems)} cell(s) DIFFER"
@@ -137,9 +148,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {problem}")
         failed += bool(problems)
     print(f"check_determinism: {len(paths)} notebooks run twice in {time.perf_counter() - start:.0f} s; "
-          + ("all checked outputs agree." if not failed else f"{failed} notebook(s) are not deterministic: "
-             "make the output reproducible (seed every RNG, format floats) or, if it legitimately varies, "
-             "tag the cell nbval-ignore-output and assert what must hold."))
+          + ("all checked outputs agree." if not failed else f"{failed} notebook(s) failed (see above). For "
+             "an output that differs: make it reproducible (seed every RNG, format floats) or, if it "
+             "legitimately varies, tag the cell nbval-ignore-output and assert what must hold."))
     return 1 if failed else 0
 
 
