@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from lstm_lab.checks import check_positive_int
-from lstm_lab.vocab import UnknownSymbolError
+from lstm_lab.vocab import UnknownSymbolError, describe_symbol
 
 
 def _positive_int(name: str, value: object, typical: str) -> int:
@@ -57,10 +57,11 @@ def encode_prime(vocab: _Vocabulary, prime: str | Sequence[str]) -> np.ndarray:
     try:
         return np.asarray(vocab.encode(prime), dtype=np.int64)
     except UnknownSymbolError as err:
+        others = f" (and {err.count - 1} more unknown)" if err.count > 1 else ""
         raise UnknownSymbolError(
-            f"The prime {prime!r} cannot be fed to the model: {err} The model only knows the "
-            "symbols of the text it was trained on, so start from a prime made of those "
-            "(for example a few words of that text).",
+            f"The prime {prime!r} cannot be fed to the model: {describe_symbol(err.symbol)} at position "
+            f"{err.position}{others} is not in its vocabulary. The model only knows the symbols of the "
+            "text it was trained on; start from a prime made of those, e.g. a few words of that text.",
             err.symbol, err.position, err.count,
         ) from None
 
