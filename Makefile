@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Jupyter refuses to start as root (as in many containers) unless told it may.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test data venv lint bench notebooks clean help
+.PHONY: lab test data venv lint bench notebooks determinism clean help
 
 help:
 	@echo "make lab    - open the notebooks in JupyterLab (sets everything up first)"
@@ -18,6 +18,7 @@ help:
 	@echo "make data   - download Kafka's Metamorphosis into data/"
 	@echo "make bench  - training-speed benchmark (see bench/)"
 	@echo "make notebooks - re-execute every notebook in place and store its outputs"
+	@echo "make determinism - run every notebook twice; fail if an output nbval checks differs"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "lstm-lab needs Python 3.10 or newer; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.12 test")'
@@ -50,6 +51,11 @@ bench: data
 # (the only way stored outputs are ever made; see README, "For maintainers").
 notebooks: data
 	$(PY) tools/execute_notebooks.py notebooks/*.ipynb
+
+# Every notebook twice in fresh kernels, compared by nbval's rules: a checked output that
+# changes between runs would make CI flaky (see tools/check_determinism.py).
+determinism: data
+	$(PY) tools/check_determinism.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

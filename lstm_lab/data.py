@@ -217,11 +217,16 @@ def _decode(data: bytes, encoding: str, path: Path) -> str:
         raise CorpusError(f"Unknown encoding {encoding!r} for {path}. Common ones: 'utf-8', 'latin-1'.") from exc
     except UnicodeDecodeError as exc:
         bad = data[exc.start : exc.end]
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            # The byte-order mark of UTF-16, which Windows Notepad calls "Unicode".
+            hint = f"it starts with a UTF-16 byte-order mark: try read_text_file({str(path)!r}, encoding='utf-16')."
+        else:
+            hint = ("if it is Western European text, try "
+                    f"read_text_file({str(path)!r}, encoding='latin-1') or encoding='cp1252'.")
         raise CorpusError(
             f"{path} is not valid {encoding} text: byte offset {exc.start} holds "
             f"{' '.join(f'0x{b:02x}' for b in bad)}, which {encoding} cannot decode ({exc.reason}). "
-            "The file was probably saved in another encoding; if it is Western European text, "
-            f"try read_text_file({str(path)!r}, encoding='latin-1') or encoding='cp1252'."
+            f"The file was probably saved in another encoding; {hint}"
         ) from exc
 
 

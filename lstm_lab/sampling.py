@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from lstm_lab.checks import check_positive_int
+from lstm_lab.vocab import UnknownSymbolError, describe_symbol
 
 
 def _positive_int(name: str, value: object, typical: str) -> int:
@@ -40,6 +41,35 @@ def _check_temperature(temperature: object) -> float:
             "text safer, above 1 wilder; for the most likely symbol every time use greedy=True."
         )
     return t
+
+
+def encode_prime(vocab: _Vocabulary, prime: str | Sequence[str]) -> np.ndarray:
+    """The ids of ``prime``, or an error that says which symbols the model cannot read.
+
+    A model only knows the symbols of the text it was trained on: its input and output
+    layers have one row and one column per symbol, so a new one cannot simply be added.
+    """
+    if not isinstance(prime, (str, list, tuple)) or len(prime) == 0:
+        raise ValueError(
+            f"prime must be a non-empty string (or list of tokens), got {prime!r}: the model needs at "
+            "least one symbol to start from. Try the first character of your text, e.g. prime='G'."
+        )
+    try:
+        return np.asarray(vocab.encode(prime), dtype=np.int64)
+    except UnknownSymbolError as err:
+        others = f" (and {err.count - 1} more unknown)" if err.count > 1 else ""
+        raise UnknownSymbolError(
+            f"The prime {prime!r} cannot be fed to the model: {describe_symbol(err.symbol)} at position "
+            f"{err.position}{others} is not in its vocabulary. The model only knows the symbols of the "
+            "text it was trained on; start from a prime made of those, e.g. a few words of that text.",
+            err.symbol, err.position, err.count,
+        ) from None
+
+
+def _check_seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0 (it picks the random draws), got {seed!r}. Try seed=0.")
+    return int(seed)
 
 
 def temperature_softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
@@ -124,8 +154,8 @@ def sample(
 
     Args:
         model: any model following the protocol (RNN, LSTM).
-        vocab: encodes the prime and decodes the result; an unknown character in the
-            prime raises the vocabulary's error.
+        vocab: encodes the prime and decodes the result; a character of the prime that
+            is not in it raises ``UnknownSymbolError`` naming it.
         prime: at least one symbol to start from: a str for a character vocabulary, a
             list of tokens for a word vocabulary (e.g. ``tokenize_words("He woke")``).
         length: how many new symbols to generate.
@@ -137,17 +167,12 @@ def sample(
     Returns:
         Only the generated continuation (``length`` symbols), without the prime.
     """
-    if not isinstance(prime, (str, list, tuple)) or len(prime) == 0:
-        raise ValueError(
-            f"prime must be a non-empty string (or list of tokens), got {prime!r}: the model needs at "
-            "least one symbol to start from. Try the first character of your text, e.g. prime='G'."
-        )
+    prime_ids = encode_prime(vocab, prime)
     length = _positive_int("length", length, "200")
     if not greedy:
         _check_temperature(temperature)
     if rng is None:
-        rng = np.random.default_rng(seed)
-    prime_ids = np.asarray(vocab.encode(prime), dtype=np.int64)
+        rng = np.random.default_rng(_check_seed(seed))
 
     state = model.initial_state(1)
     logits = None
@@ -187,8 +212,8 @@ class SampleEvery:
         self.every = check_positive_int("every", every)
         self.length = check_positive_int("length", length)
         self.temperature = _check_temperature(temperature)
-        self.seed = seed
-        vocab.encode(prime)  # an unknown character fails now, not in the middle of training
+        self.seed = _check_seed(seed)
+        encode_prime(vocab, prime)  # an unknown character fails now, not in the middle of training
 
     def __call__(self, history: Any) -> None:
         step = history.steps[-1]

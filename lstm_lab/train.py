@@ -7,6 +7,20 @@ any model that follows the protocol of ``lstm_lab.rnn.RNN`` and
 ``lstm_lab.lstm.LSTM`` (``params``, ``initial_state``, ``loss``, ``evaluate``).
 
 Losses in the history are per character, in nats (divide by ln 2 for bits).
+
+Training can stop and resume without changing the result: the history keeps, besides the
+losses, a ``TrainState`` (where in the streams training stands and the state carried into
+the next window), and every optimiser keeps its memory in the parameters. So
+
+    train(model, ids, num_steps=N + M)
+
+and
+
+    history = train(model, ids, num_steps=N)
+    train(model, ids, num_steps=M, history=history)
+
+end with bit-identical parameters, also when the first call was interrupted (Ctrl-C) or
+when the model, optimiser and history went through ``lstm_lab.checkpoint`` in between.
 """
 
 from __future__ import annotations
@@ -15,6 +29,8 @@ import math
 import signal
 import threading
 import time
+import warnings
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +44,42 @@ from lstm_lab.optim import Adagrad, clip_by_global_norm, clip_by_value, global_n
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss or the gradient stopped being a finite number."""
+    """The loss or the gradient stopped being a finite number.
+
+    Attributes:
+        history: the History up to the last good step (the parameters are those after it).
+    """
+
+    def __init__(self, message: str, history: History | None = None) -> None:
+        super().__init__(message)
+        self.history = history
+
+
+@dataclass
+class TrainState:
+    """Where training stands in the text: what a resumed run needs to continue exactly.
+
+    Attributes:
+        batch_size: B, the number of parallel streams the position refers to.
+        seq_length: T, the window length the position refers to.
+        window: index of the next window within the current pass over the streams.
+        carried: the model state carried into that window: (B, H) for an RNN, a tuple
+            (h, C) of (B, H) arrays for an LSTM.
+        text_id: fingerprint of the training ids (length and CRC-32), so that resuming
+            on another text starts the streams over instead of using a wrong position.
+    """
+
+    batch_size: int
+    seq_length: int
+    window: int
+    carried: Any
+    text_id: str
+
+
+def text_fingerprint(ids: np.ndarray) -> str:
+    """A short fingerprint of the training ids: their count and a CRC-32 of their values."""
+    arr = np.ascontiguousarray(ids, dtype=np.int64)
+    return f"{arr.size}:{zlib.crc32(arr.tobytes()):08x}"
 
 
 @dataclass
@@ -42,8 +93,10 @@ class History:
         seconds: wall-clock training time by then (excluding validation).
         val_steps: steps at which the validation loss was measured.
         val_loss: validation loss per character at those steps.
-        interrupted: True if training stopped early on a keyboard interrupt.
-        stopped_early: True if early stopping ended training.
+        interrupted: True if the last ``train`` call stopped on a keyboard interrupt.
+        stopped_early: True if early stopping ended the last ``train`` call.
+        train_state: where training stands in the streams (None before the first step);
+            ``train(..., history=history)`` continues from there.
     """
 
     steps: list[int] = field(default_factory=list)
@@ -54,6 +107,7 @@ class History:
     val_loss: list[float] = field(default_factory=list)
     interrupted: bool = False
     stopped_early: bool = False
+    train_state: TrainState | None = field(default=None, repr=False, compare=False)
 
     @property
     def best_val_loss(self) -> float:
@@ -81,11 +135,49 @@ def evaluate_loss(model: Any, ids: np.ndarray, *, batch_size: int = 32, seq_leng
     return total / count
 
 
-def _endless_windows(streams: np.ndarray, seq_length: int) -> Iterator[tuple[bool, np.ndarray, np.ndarray]]:
-    """Windows over the streams forever; the flag is True at the start of each pass."""
+def _endless_windows(
+    streams: np.ndarray, seq_length: int, start: int = 0
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(k, inputs, targets) for windows k over the streams forever, beginning at window ``start``."""
     while True:
         for k, (inputs, targets) in enumerate(windows(streams, seq_length)):
-            yield k == 0, inputs, targets
+            if k >= start:  # windows are views, so skipping costs nothing
+                yield k, inputs, targets
+        start = 0
+
+
+def _same_shapes(a: Any, b: Any) -> bool:
+    """True if two model states (an array, or a tuple of arrays) have the same structure and shapes."""
+    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+        return (isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)) and len(a) == len(b)
+                and all(_same_shapes(x, y) for x, y in zip(a, b, strict=True)))
+    return np.shape(a) == np.shape(b)
+
+
+def _resume_position(
+    history: History, model: Any, batch_size: int, seq_length: int, text_id: str
+) -> tuple[int, Any]:
+    """The window to start at and the state to carry into it: the history's, if it fits this call."""
+    saved = history.train_state
+    fresh = model.initial_state(batch_size)
+    if saved is None:
+        return 0, fresh
+    if (saved.batch_size, saved.seq_length) != (batch_size, seq_length):
+        reason = (f"it stopped with batch_size={saved.batch_size}, seq_length={saved.seq_length}, and "
+                  f"this call uses batch_size={batch_size}, seq_length={seq_length}")
+        fix = f"pass batch_size={saved.batch_size}, seq_length={saved.seq_length}"
+    elif saved.text_id != text_id:
+        reason, fix = "it was trained on other training ids", "pass the same train_ids"
+    elif not _same_shapes(saved.carried, fresh):
+        reason, fix = "its carried state does not fit this model", "resume with the model it was trained with"
+    else:
+        return saved.window, saved.carried
+    warnings.warn(
+        f"Resuming a history whose position in the text does not apply: {reason}. Training continues, "
+        f"but the streams start over from the beginning of the text. To continue exactly, {fix}.",
+        stacklevel=3,
+    )
+    return 0, fresh
 
 
 @contextmanager
@@ -125,6 +217,7 @@ def train(
     callbacks: Sequence[Callable[[History], None]] = (),
     progress: bool = False,
     history: History | None = None,
+    checkpoint: Any = None,
 ) -> History:
     """Train ``model`` for ``num_steps`` optimiser steps on ``train_ids``.
 
@@ -146,15 +239,22 @@ def train(
         callbacks: called with the history after every log entry (e.g. a LivePlot); a
             callback's ``on_train_end(history)`` method, if it has one, runs at the end.
         progress: show a tqdm progress bar.
-        history: continue this history (resuming) instead of starting a new one.
+        history: continue this history (resuming): the step count, the losses, and the
+            position in the streams with the carried state (``history.train_state``), so
+            the run continues exactly where the previous one stopped.
+        checkpoint: a ``lstm_lab.checkpoint.Checkpointer``: saves the model, optimiser and
+            history every few steps, at the end, and at each new best validation loss.
 
     Returns:
-        the History. On a keyboard interrupt training stops after the current step
-        and the history says so; the parameters are those after the last full step.
+        the History. On a keyboard interrupt (Ctrl-C, "interrupt the kernel", or a callback
+        raising KeyboardInterrupt) training stops after the current step, the parameters
+        are those after the last full step, the history ends with that step, and a message
+        says how to resume.
 
     Raises:
-        TrainingDiverged: the loss or gradient became NaN or infinite. The parameters
-            are left as they were before the step that diverged.
+        TrainingDiverged: the loss or gradient became NaN or infinite. The parameters are
+            left as they were before the step that diverged; the history up to then is
+            the exception's ``history``.
     """
     num_steps = check_positive_int("num_steps", num_steps)
     batch_size = check_positive_int("batch_size", batch_size)
@@ -167,16 +267,28 @@ def train(
         clip_norm = check_positive_float("clip_norm", clip_norm)
     if patience is not None:
         patience = check_positive_int("patience", patience)
-    streams = make_streams(train_ids, batch_size)
-    num_windows(streams.shape[1], seq_length)  # raises a clear error if the text is too short
+    if checkpoint is not None and not (hasattr(checkpoint, "wants") and hasattr(checkpoint, "save")):
+        raise ValueError(
+            f"checkpoint must be a Checkpointer, got {checkpoint!r}. Use "
+            "checkpoint=Checkpointer('checkpoints/run.npz', vocab, every=500) (from lstm_lab.checkpoint)."
+        )
+    for name, ids in (("train_ids", train_ids), ("val_ids", val_ids)):
+        if ids is not None and np.ndim(ids) == 1 and len(ids) < batch_size * (seq_length + 1):
+            raise _too_short(name, len(ids), batch_size, seq_length)
+    streams = make_streams(train_ids, batch_size)  # also checks that the ids are a 1-D integer array
     if val_ids is not None:
         make_streams(val_ids, batch_size)
-        num_windows(len(val_ids) // batch_size, seq_length)
+    windows_per_pass = num_windows(streams.shape[1], seq_length)  # >= 1 after the check above
     optimizer = optimizer if optimizer is not None else Adagrad(lr=0.1)
     history = history if history is not None else History()
+    text_id = text_fingerprint(streams)
+    first_window, state = _resume_position(history, model, batch_size, seq_length, text_id)
+    history.interrupted = history.stopped_early = False
     start_step = history.steps[-1] if history.steps else 0
     seconds_before = history.seconds[-1] if history.seconds else 0.0
     chars_per_step = batch_size * seq_length
+    # Evaluations since the best one, so that patience carries over a resumed run.
+    since_best = len(history.val_loss) - 1 - int(np.argmin(history.val_loss)) if history.val_loss else 0
 
     bar = None
     if progress:
@@ -184,66 +296,124 @@ def train(
 
         bar = tqdm(total=num_steps, desc="training", unit="step")
 
-    def validate(step: int) -> None:
-        history.val_steps.append(step)
-        history.val_loss.append(evaluate_loss(model, val_ids, batch_size=batch_size, seq_length=seq_length))
+    loss_sum, loss_count, train_seconds = 0.0, 0, 0.0
+    done = start_step  # the last step whose update is complete
 
-    state = model.initial_state(batch_size)
-    batches = _endless_windows(streams, seq_length)
-    loss_sum, loss_count, train_seconds, since_best = 0.0, 0, 0.0, 0
-    step = start_step
-    with _stop_on_interrupt() as stop_requested:
-        for step in range(start_step + 1, start_step + num_steps + 1):
-            tic = time.perf_counter()
-            new_pass, inputs, targets = next(batches)
-            if new_pass:
-                state = model.initial_state(batch_size)  # the streams start over
-            loss, state = model.loss(inputs, targets, state)
-            norm = global_norm(model.params)
-            if not (math.isfinite(loss) and math.isfinite(norm)):
-                raise TrainingDiverged(
-                    f"step {step}: the loss became {loss} (gradient norm {norm}). The parameters are "
-                    "those before this step. Likely causes: a learning rate too large, or clipping "
-                    "switched off; try a smaller learning rate or clip_value=5.0."
-                )
-            if clip_value is not None:
-                clip_by_value(model.params, clip_value)
-            if clip_norm is not None:
-                clip_by_global_norm(model.params, clip_norm)
-            if lr_schedule is not None:
-                optimizer.lr = lr_schedule(step)
-            optimizer.step(model.params)
-            train_seconds += time.perf_counter() - tic
-            loss_sum += loss / seq_length
-            loss_count += 1
-            if bar is not None:
-                bar.update(1)
+    def log() -> None:
+        nonlocal loss_sum, loss_count
+        history.steps.append(done)
+        history.chars.append(done * chars_per_step)
+        history.train_loss.append(loss_sum / loss_count)
+        history.seconds.append(seconds_before + train_seconds)
+        loss_sum, loss_count = 0.0, 0
+        for callback in callbacks:
+            callback(history)
 
-            last = step == start_step + num_steps or stop_requested()
-            if val_ids is not None and (step % eval_every == 0 or last):
-                best_so_far = history.best_val_loss
-                validate(step)
-                since_best = 0 if history.val_loss[-1] < best_so_far else since_best + 1
-            early_stop = patience is not None and since_best >= patience
-            if step % log_every == 0 or last or early_stop:
-                history.steps.append(step)
-                history.chars.append(step * chars_per_step)
-                history.train_loss.append(loss_sum / loss_count)
-                history.seconds.append(seconds_before + train_seconds)
-                loss_sum, loss_count = 0.0, 0
-                for callback in callbacks:
-                    callback(history)
-            if stop_requested():
-                history.interrupted = True
-                print(f"Interrupted after step {step}: the model keeps everything learned so far. "
-                      "Call train(..., history=history) to continue.")
-                break
-            if early_stop:
-                history.stopped_early = True
-                break
-    if bar is not None:
-        bar.close()
-    for callback in callbacks:
-        if hasattr(callback, "on_train_end"):
-            callback.on_train_end(history)  # e.g. a throttled plot draws its final state
+    batches = _endless_windows(streams, seq_length, first_window)
+    try:
+        with _stop_on_interrupt() as stop_requested:
+            for step in range(start_step + 1, start_step + num_steps + 1):
+                tic = time.perf_counter()
+                if lr_schedule is not None:
+                    optimizer.lr = _scheduled_lr(lr_schedule, step)
+                k, inputs, targets = next(batches)
+                if k == 0:
+                    state = model.initial_state(batch_size)  # the streams start over
+                # A diverging run overflows somewhere; the check below says so in one sentence
+                # instead of a cascade of numpy warnings.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    loss, next_state = model.loss(inputs, targets, state)
+                    norm = global_norm(model.params)
+                if not (math.isfinite(loss) and math.isfinite(norm)):
+                    if loss_count:
+                        log()  # the history ends with the last good step, as the parameters do
+                    raise TrainingDiverged(
+                        f"step {step}: the loss became {loss} (gradient norm {norm}). The parameters are "
+                        "those before this step. Likely causes: a learning rate too large, or clipping "
+                        "switched off; try a smaller learning rate or clip_value=5.0.",
+                        history,
+                    )
+                if clip_value is not None:
+                    clip_by_value(model.params, clip_value)
+                if clip_norm is not None:
+                    clip_by_global_norm(model.params, clip_norm)
+                optimizer.step(model.params)
+                # The step is complete: record where the next one starts.
+                done, state = step, next_state
+                history.train_state = TrainState(batch_size, seq_length, (k + 1) % windows_per_pass, state, text_id)
+                train_seconds += time.perf_counter() - tic
+                loss_sum += loss / seq_length
+                loss_count += 1
+                if bar is not None:
+                    bar.update(1)
+
+                last = step == start_step + num_steps or stop_requested()
+                improved = False
+                if val_ids is not None and (step % eval_every == 0 or last):
+                    val_loss = evaluate_loss(model, val_ids, batch_size=batch_size, seq_length=seq_length)
+                    improved = val_loss < history.best_val_loss
+                    history.val_steps.append(step)  # both lists together, even if interrupted
+                    history.val_loss.append(val_loss)
+                    since_best = 0 if improved else since_best + 1
+                early_stop = patience is not None and since_best >= patience
+                save = checkpoint is not None and checkpoint.wants(step, improved=improved, last=last or early_stop)
+                if step % log_every == 0 or last or early_stop or save:
+                    log()
+                if save:
+                    checkpoint.save(model, optimizer, history, improved=improved, last=last or early_stop)
+                if stop_requested():
+                    history.interrupted = True
+                    break
+                if early_stop:
+                    history.stopped_early = True
+                    break
+    except KeyboardInterrupt:
+        # Raised by code rather than signalled (e.g. by a callback, or outside the main thread,
+        # where signals cannot be caught). Everything up to the last complete step is kept.
+        if loss_count:
+            log()  # the history ends with the last complete step, as the parameters do
+        if checkpoint is not None and history.steps:
+            checkpoint.save(model, optimizer, history, improved=False, last=True)
+        history.interrupted = True
+    finally:
+        if bar is not None:
+            bar.close()
+        for callback in callbacks:
+            if hasattr(callback, "on_train_end"):
+                callback.on_train_end(history)  # e.g. a throttled plot draws its final state
+    if history.interrupted:
+        print(_interrupt_message(done, checkpoint))
     return history
+
+
+def _scheduled_lr(lr_schedule: Callable[[int], float], step: int) -> float:
+    lr = lr_schedule(step)
+    try:
+        return check_positive_float("learning_rate", lr)
+    except ValueError:
+        raise ValueError(
+            f"lr_schedule({step}) returned {lr!r}, but a learning_rate must be a positive finite number. "
+            "Fix the schedule, e.g. lr_schedule=lambda step: 0.1 * 0.5 ** (step // 1000)."
+        ) from None
+
+
+def _too_short(name: str, n: int, batch_size: int, seq_length: int) -> ValueError:
+    if n == 0:
+        return ValueError(f"{name} is empty: there is no text to learn from. Encode a text first: vocab.encode(text).")
+    return ValueError(
+        f"{name} has {n} symbols, too few for one window of {batch_size} streams x {seq_length} steps: "
+        f"that needs at least batch_size * (seq_length + 1) = {batch_size * (seq_length + 1)} symbols. "
+        "Use a longer text, a smaller batch_size or a smaller seq_length."
+    )
+
+
+def _interrupt_message(step: int, checkpoint: Any) -> str:
+    message = (
+        f"Interrupted after step {step}: the parameters, the optimiser's memory and the history are "
+        "those after this step. To continue exactly where it stopped, call "
+        "train(model, train_ids, ..., history=history) again with the same settings."
+    )
+    if checkpoint is not None and getattr(checkpoint, "path", None) is not None:
+        message += (f" The checkpoint {checkpoint.path.name} holds the same state; in a new session "
+                    "load_checkpoint(path) brings it back.")
+    return message

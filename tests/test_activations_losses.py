@@ -82,3 +82,22 @@ def test_loss_on_extreme_logits_is_finite_and_exact(strict_numpy):
 def test_targets_shape_mismatch_is_an_error():
     with pytest.raises(ValueError, match="targets has shape"):
         softmax_cross_entropy(np.zeros((2, 3, 4)), np.zeros((3, 2), dtype=int))
+
+
+@pytest.mark.parametrize("fn", [sigmoid, tanh, softmax, log_softmax])
+def test_extreme_float32_inputs_stay_finite_and_float32(strict_numpy, fn):
+    out = fn(EXTREME.astype(np.float32))
+    assert out.dtype == np.float32 and np.all(np.isfinite(out))
+
+
+def test_extreme_logits_give_exact_probabilities(strict_numpy):
+    p = softmax(np.array([[1e4, -1e4, 1e4]]))
+    np.testing.assert_array_equal(p, [[0.5, 0.0, 0.5]])
+    np.testing.assert_allclose(log_softmax(np.array([[1e4, -1e4]])), [[0.0, -2e4]])
+    np.testing.assert_array_equal(sigmoid(np.array([-1e4, 1e4])), [0.0, 1.0])
+
+
+def test_loss_on_extreme_float32_logits(strict_numpy):
+    logits = np.array([[[1e4, -1e4, 0.0]]], dtype=np.float32)
+    loss, dlogits = softmax_cross_entropy(logits, np.array([[1]]))
+    assert loss == pytest.approx(2e4) and dlogits.dtype == np.float32 and np.all(np.isfinite(dlogits))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from lstm_lab.lstm import LSTM
+from lstm_lab.optim import SGD
 from lstm_lab.rnn import RNN
 from lstm_lab.train import History, TrainingDiverged, evaluate_loss, train
 from lstm_lab.vocab import Vocabulary
@@ -112,3 +113,99 @@ def test_nonsense_settings_are_refused_by_name(data, name, value):
 
 def test_history_best_val_loss_of_an_empty_history_is_inf():
     assert History().best_val_loss == float("inf")
+
+
+def test_resuming_keeps_the_position_in_the_streams(data):
+    vocab, train_ids, _ = data
+    one_go = LSTM(len(vocab), 8, seed=0)
+    train(one_go, train_ids, num_steps=50, batch_size=4, seq_length=10)  # 39 windows a pass: wraps once
+    model = LSTM(len(vocab), 8, seed=0)
+    history = train(model, train_ids, num_steps=38, batch_size=4, seq_length=10)
+    assert history.train_state.window == 38 and history.train_state.batch_size == 4
+    train(model, train_ids, num_steps=12, batch_size=4, seq_length=10, history=history)
+    for p, q in zip(model.params, one_go.params, strict=True):
+        np.testing.assert_array_equal(p.value, q.value)
+
+
+def test_resuming_with_other_settings_warns_and_starts_the_streams_over(data):
+    vocab, train_ids, _ = data
+    model = RNN(len(vocab), 8, seed=0)
+    history = train(model, train_ids, num_steps=5, batch_size=4, seq_length=10)
+    with pytest.warns(UserWarning, match="batch_size=4, seq_length=10.*start over.*pass batch_size=4"):
+        train(model, train_ids, num_steps=5, batch_size=8, seq_length=10, history=history)
+    with pytest.warns(UserWarning, match="other training ids"):
+        train(model, train_ids[::-1].copy(), num_steps=5, batch_size=8, seq_length=10, history=history)
+    assert history.steps[-1] == 15
+
+
+def test_a_keyboard_interrupt_inside_a_step_keeps_the_last_complete_step(data, capsys):
+    """Raised by code in the middle of step 8 (before any update): steps 1-7 are kept, and logged."""
+    vocab, train_ids, _ = data
+    reference = RNN(len(vocab), 8, seed=0)
+    train(reference, train_ids, num_steps=7, batch_size=4, seq_length=10)
+    model = RNN(len(vocab), 8, seed=0)
+    real_loss, calls = model.loss, {"n": 0}
+
+    def loss_interrupted_at_call_8(inputs, targets, state):
+        calls["n"] += 1
+        if calls["n"] == 8:
+            raise KeyboardInterrupt
+        return real_loss(inputs, targets, state)
+
+    model.loss = loss_interrupted_at_call_8
+    ends = []
+
+    class Plot:  # stands in for LivePlot: is the final picture drawn from the consistent history?
+        def __call__(self, history):
+            pass
+
+        def on_train_end(self, history):
+            ends.append(history.steps[-1])
+
+    history = train(model, train_ids, num_steps=20, batch_size=4, seq_length=10, log_every=5, callbacks=[Plot()])
+    assert history.interrupted and history.steps == [5, 7] and ends == [7]
+    assert "Interrupted after step 7" in capsys.readouterr().out
+    for p, q in zip(model.params, reference.params, strict=True):
+        np.testing.assert_array_equal(p.value, q.value)
+
+
+def test_a_real_overflow_stops_with_one_message_and_finite_parameters(data):
+    """float32 with a huge learning rate and no clipping: the loss overflows to inf.
+
+    Under pytest, numpy RuntimeWarnings from lstm_lab are errors (pyproject.toml), so this
+    also checks that the divergence surfaces as TrainingDiverged, not as a warning.
+    """
+    vocab, train_ids, _ = data
+    model = RNN(len(vocab), 16, seed=0, dtype=np.float32)
+    with pytest.raises(TrainingDiverged, match="learning rate too large, or clipping switched off") as info:
+        train(model, train_ids, num_steps=50, batch_size=4, seq_length=10, optimizer=SGD(lr=1e36),
+              clip_value=None, log_every=1)
+    assert all(np.isfinite(p.value).all() for p in model.params)
+    history = info.value.history
+    assert history.steps == list(range(1, len(history.steps) + 1))  # every good step, logged
+    assert history.train_state.window == len(history.steps)
+
+
+def test_patience_carries_over_a_resumed_run(data, monkeypatch):
+    vocab, train_ids, val_ids = data
+    model = RNN(len(vocab), 8, seed=0)
+    scripted = iter([2.0, 2.5, 2.6, 2.7])
+    monkeypatch.setattr("lstm_lab.train.evaluate_loss", lambda *args, **kwargs: next(scripted))
+    history = train(model, train_ids, val_ids=val_ids, num_steps=15, batch_size=4, seq_length=10,
+                    eval_every=5, patience=3)
+    assert not history.stopped_early  # 2 evaluations without improvement so far
+    history = train(model, train_ids, val_ids=val_ids, num_steps=100, batch_size=4, seq_length=10,
+                    eval_every=5, patience=3, history=history)
+    assert history.stopped_early and history.steps[-1] == 20
+
+
+@pytest.mark.parametrize("n", [1, 8, 43])
+def test_a_text_shorter_than_one_window_is_refused_before_training(data, n):
+    vocab, train_ids, _ = data
+    model = RNN(len(vocab), 8, seed=0)
+    before = [p.value.copy() for p in model.params]
+    with pytest.raises(ValueError, match="Use a longer text, a smaller batch_size or a smaller seq_length"):
+        train(model, train_ids[:n], num_steps=5, batch_size=4, seq_length=10)
+    with pytest.raises(ValueError, match=r"val_ids has 43 symbols.*seq_length \+ 1\) = 44"):
+        train(model, train_ids, val_ids=train_ids[:43], num_steps=5, batch_size=4, seq_length=10)
+    assert all(np.array_equal(a, p.value) for a, p in zip(before, model.params, strict=True))
