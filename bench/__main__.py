@@ -205,7 +205,8 @@ def report(rows: list[dict], V: int, quality: dict | None, nb_seconds: float | N
         lines += [
             "",
             f"Quality on Kafka (H = {s['hidden_size']}, B = {s['batch_size']}, T = {s['seq_length']}, float32, "
-            f"Adam lr {s['lr']}, clip norm {s['clip_norm']}, early stopping after {s['patience']} "
+            f"Adam lr {s['lr']} halved every {s['lr_half_life']} steps, clip {s['clip_value']}, "
+            f"early stopping after {s['patience']} "
             f"validations without improvement, every {s['eval_every']} steps):",
             "",
             "| measure | value |",

@@ -30,8 +30,9 @@ SETTINGS: dict[str, Any] = {
     "hidden_size": 128,
     "batch_size": 32,
     "seq_length": 25,
-    "lr": 3e-3,
-    "clip_norm": 5.0,
+    "lr": 0.01,  # Adam's, halved every lr_half_life steps
+    "lr_half_life": 800,
+    "clip_value": 5.0,
     "max_steps": 6000,
     "eval_every": 50,
     "patience": 8,
@@ -55,7 +56,8 @@ def run(settings: dict[str, Any] = SETTINGS) -> dict[str, Any]:
     history = train(
         model, train_ids, val_ids=val_ids, num_steps=settings["max_steps"],
         batch_size=settings["batch_size"], seq_length=settings["seq_length"],
-        optimizer=Adam(lr=settings["lr"]), clip_value=None, clip_norm=settings["clip_norm"],
+        optimizer=Adam(lr=settings["lr"]), clip_value=settings["clip_value"],
+        lr_schedule=lambda step: settings["lr"] * 0.5 ** (step / settings["lr_half_life"]),
         eval_every=every, log_every=every, patience=settings["patience"],
     )  # fmt: skip
     seconds_at = dict(zip(history.steps, history.seconds, strict=True))
