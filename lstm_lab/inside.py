@@ -148,9 +148,13 @@ def text_heatmap(
 
 
 def _last_step_dlogits(logits_T: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """d loss / d logits for the cross-entropy of the last prediction only: (B, V) -> (B, V)."""
+    """d loss / d logits for the cross-entropy of the last prediction only: (B, V) -> (B, V).
+
+    Each row is the gradient of that window's OWN loss (softmax_cross_entropy averages over
+    the batch, so its rows are scaled by 1/B; undo that).
+    """
     _, dlogits = softmax_cross_entropy(logits_T[:, None, :], targets[:, None])
-    return dlogits[:, 0]
+    return dlogits[:, 0] * logits_T.shape[0]
 
 
 def gradient_norms(model: RNN | LSTM, inputs: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
