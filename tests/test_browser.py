@@ -10,7 +10,8 @@ explorer and checks that a new sample appears. It saves a screenshot to
 
 Skipped, with the reason, when Chromium or Playwright is missing; in CI (``CI=true`` or
 ``LSTM_LAB_REQUIRE_BROWSER=1``, which .ci/run sets) a missing piece FAILS instead.
-Install them with ``apt-get install chromium`` and ``pip install -e ".[browser]"``.
+Install them with ``apt-get install chromium`` and ``pip install playwright`` (never run
+``playwright install``: it would download a browser of its own).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ SAMPLE_CHANGE_SECONDS = 240  # the slider's change may queue behind the cells st
 
 
 def _unavailable(reason: str) -> None:
-    fix = 'Install with: apt-get install chromium && pip install -e ".[browser]".'
+    fix = "Install with: apt-get install chromium && .venv/bin/pip install playwright."
     if REQUIRED:
         pytest.fail(f"{reason} The browser test is required here (CI=true or LSTM_LAB_REQUIRE_BROWSER=1). {fix}")
     pytest.skip(f"{reason} {fix}")
