@@ -1,0 +1,259 @@
+"""Looking inside trained models: what single cells track, and how far gradients reach.
+
+Two analyses:
+
+- **Cells over the text.** Read a text with an LSTM, record one cell's value at every
+  character (``lstm_lab.lstm.gate_activations``), and colour each character's background
+  by it (``text_heatmap``). ``text_features`` turns the text into simple signals (inside a
+  quotation? how far into the line? how far into the word?) and ``best_cells`` finds the
+  cells whose values follow a signal most closely, as in Karpathy's char-RNN analyses.
+- **Gradients against distance.** ``gradient_norms`` backpropagates the loss of ONE
+  prediction, at the last step of a window, and measures ||dL/dh_t|| at every earlier step:
+  how much the state k steps back can still learn from that prediction.
+
+Shapes: B = batch, T = time steps, H = hidden width, V = vocabulary size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from lstm_lab.checks import check_ids
+from lstm_lab.exercises import CheckResult, Mistake, check_function, random_array
+from lstm_lab.layers import embedding_forward, one_hot
+from lstm_lab.losses import softmax_cross_entropy
+from lstm_lab.lstm import GATE_PARAM_NAMES, LSTM, lstm_forward, lstm_step_backward
+from lstm_lab.rnn import RNN, rnn_forward, rnn_step_backward
+from lstm_lab.widgets import new_figure
+
+# ----------------------------------------------------------------------------------------------
+# What single cells track
+# ----------------------------------------------------------------------------------------------
+
+
+def text_features(text: str) -> dict[str, np.ndarray]:
+    """Simple signals over ``text``, one number per character, to compare cells against.
+
+    Returns:
+        dict of (T,) float arrays:
+
+        - ``"inside quotes"``: 1.0 from an opening ``"`` to its closing ``"`` (both included), else 0.0;
+        - ``"position in line"``: characters since the last newline (0 at a line start);
+        - ``"position in word"``: letters since the word began (0 outside words).
+    """
+    T = len(text)
+    quotes, line_pos, word_pos = np.zeros(T), np.zeros(T), np.zeros(T)
+    inside, col, in_word = False, 0, 0
+    for t, ch in enumerate(text):
+        was_inside = inside
+        if ch == '"':
+            inside = not inside
+        quotes[t] = float(was_inside or inside)  # both quote marks count as inside
+        line_pos[t] = col
+        col = 0 if ch == "\n" else col + 1
+        in_word = in_word + 1 if ch.isalpha() else 0
+        word_pos[t] = in_word
+    return {"inside quotes": quotes, "position in line": line_pos, "position in word": word_pos}
+
+
+def correlations(values: np.ndarray, feature: np.ndarray) -> np.ndarray:
+    """Pearson correlation of every cell with a feature.
+
+    Args:
+        values: (T, H) one value per character and cell (e.g. the cell state C).
+        feature: (T,) one number per character.
+
+    Returns:
+        (H,) correlations in [-1, 1]; 0 for a cell (or feature) that never changes.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    feature = np.asarray(feature, dtype=np.float64)
+    if values.ndim != 2 or feature.shape != values.shape[:1]:
+        raise ValueError(
+            f"values must be (T, H) and feature (T,) for the same T, got {values.shape} and {feature.shape}. "
+            "Record values with gate_activations(model, vocab.encode(text)) and the feature with "
+            "text_features(text) on the same text."
+        )
+    v = values - values.mean(axis=0)
+    f = feature - feature.mean()
+    denom = np.sqrt((v * v).sum(axis=0) * (f * f).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (v * f[:, None]).sum(axis=0) / denom
+    return np.where(denom > 0, r, 0.0)
+
+
+def best_cells(values: np.ndarray, feature: np.ndarray, top: int = 3) -> list[tuple[int, float]]:
+    """The ``top`` cells whose values follow ``feature`` most closely, by |correlation|.
+
+    Returns:
+        [(cell index, correlation), ...], strongest first. A negative correlation is as good
+        as a positive one: the cell tracks the feature with the sign flipped.
+    """
+    r = correlations(values, feature)
+    order = np.argsort(-np.abs(r), kind="stable")[:top]
+    return [(int(k), float(r[k])) for k in order]
+
+
+def text_heatmap(
+    text: str, values: np.ndarray, *, width: int = 80, title: str = "", cmap: str = "coolwarm",
+    limit: float | None = None,
+) -> Figure:
+    """``text`` with each character's background coloured by one number, like a highlighter.
+
+    Args:
+        text: T characters; newlines start a new row, long lines wrap at ``width``.
+        values: (T,) one value per character (e.g. one cell's state), blue negative, red positive.
+        limit: values are coloured on [-limit, limit]; default the 98th percentile of |values|
+            (one extreme value would otherwise wash out all the others).
+
+    Returns:
+        the Figure (one Axes).
+    """
+    import matplotlib.pyplot as plt
+
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape != (len(text),):
+        raise ValueError(f"values must have one number per character: shape ({len(text)},), got {values.shape}.")
+    if limit is None:
+        limit = float(np.percentile(np.abs(values), 98)) or 1.0  # an all-zero row would divide by 0
+    colours = plt.get_cmap(cmap)((np.clip(values / limit, -1, 1) + 1) / 2)
+    rows, row, col = [], 0, 0  # the (row, column) of every character
+    for ch in text:
+        if col >= width:
+            row, col = row + 1, 0
+        rows.append((row, col))
+        row, col = (row + 1, 0) if ch == "\n" else (row, col + 1)
+    n_rows = row + 1
+    height = n_rows * 0.3 + (0.5 if title else 0.1)
+    fig = new_figure((width * 0.16 + 0.4, height))
+    ax = fig.add_axes((0.01, 0.01, 0.98, n_rows * 0.3 / height))
+    for (r, c), ch, colour in zip(rows, text, colours, strict=True):
+        ax.add_patch(plt.Rectangle((c, -r - 1), 1, 1, color=colour, lw=0))
+        shown = "⏎" if ch == "\n" else ch
+        ax.text(c + 0.5, -r - 0.5, shown, ha="center", va="center", family="monospace", fontsize=11)
+    ax.set_xlim(0, width)
+    ax.set_ylim(-n_rows, 0)
+    ax.axis("off")
+    if title:
+        fig.suptitle(title, x=0.01, y=0.99, ha="left", va="top", fontsize=13)
+    return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# How far gradients reach
+# ----------------------------------------------------------------------------------------------
+
+
+def _last_step_dlogits(logits_T: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """d loss / d logits for the cross-entropy of the last prediction only: (B, V) -> (B, V).
+
+    Each row is the gradient of that window's OWN loss (softmax_cross_entropy averages over
+    the batch, so its rows are scaled by 1/B; undo that).
+    """
+    _, dlogits = softmax_cross_entropy(logits_T[:, None, :], targets[:, None])
+    return dlogits[:, 0] * logits_T.shape[0]
+
+
+def gradient_norms(model: RNN | LSTM, inputs: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
+    """How strongly one prediction's loss reaches back to the earlier hidden states.
+
+    The loss L is the cross-entropy of the prediction after the LAST input of each window.
+    Backpropagation through time then gives dL/dh_t for every step t, through every path
+    (for the LSTM that includes the cell state). Its norm, averaged over the batch, is
+    returned against the distance k = T - 1 - t from the prediction.
+
+    Args:
+        model: an ``RNN`` or ``LSTM`` (trained or not).
+        inputs: (B, T) ids. targets: (B,) the id following each window.
+
+    Returns:
+        dict of (T,) arrays indexed by distance k (k = 0 is the last step): ``"h"``, the mean
+        of ||dL/dh_{T-1-k}|| over the batch; for an LSTM also ``"C"``, the same for dL/dC.
+    """
+    inputs = check_ids(inputs, "inputs", 2, model.vocab_size)
+    targets = check_ids(targets, "targets", 1, model.vocab_size)
+    B, T = inputs.shape
+    if targets.shape != (B,):
+        raise ValueError(f"targets must have shape (B,) = ({B},), one id per window, got {targets.shape}.")
+    norms_h = np.zeros(T)
+    if isinstance(model, LSTM):
+        norms_C = np.zeros(T)
+        p = {name: getattr(model, name).value for name in GATE_PARAM_NAMES}
+        h0, C0 = model.initial_state(B)
+        h, cache = lstm_forward(one_hot(inputs, model.vocab_size, dtype=model.dtype), h0, C0, p)
+        dlogits = _last_step_dlogits(h[:, -1] @ model.W_y.value + model.b_y.value, targets)
+        dh, dC = dlogits @ model.W_y.value.T, np.zeros_like(h0)
+        for t in reversed(range(T)):
+            norms_h[T - 1 - t] = np.linalg.norm(dh, axis=1).mean()
+            norms_C[T - 1 - t] = np.linalg.norm(dC, axis=1).mean()
+            _, dh, dC, _ = lstm_step_backward(dh, dC, cache["steps"][t])  # dh, dC now for step t - 1
+        return {"h": norms_h, "C": norms_C}
+    if not isinstance(model, RNN):
+        raise TypeError(f"expected an lstm_lab RNN or LSTM, got {type(model).__name__}.")
+    x_proj, _ = embedding_forward(inputs, model.W_xh.value)
+    h, caches = rnn_forward(x_proj, model.initial_state(B), None, model.W_hh.value, model.b_h.value)
+    dlogits = _last_step_dlogits(h[:, -1] @ model.W_hy.value + model.b_y.value, targets)
+    dh = dlogits @ model.W_hy.value.T
+    for t in reversed(range(T)):
+        norms_h[T - 1 - t] = np.linalg.norm(dh, axis=1).mean()
+        _, dh, _, _, _ = rnn_step_backward(dh, caches[t])  # through tanh and W_hh: dh for step t - 1
+    return {"h": norms_h}
+
+
+def windows_with_targets(ids: np.ndarray, n: int, length: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` random windows of ``length`` ids from a text, and the id after each.
+
+    Returns:
+        inputs (n, length), targets (n,).
+    """
+    ids = np.asarray(ids)
+    if len(ids) <= length:
+        raise ValueError(f"the text has {len(ids)} ids; windows of {length} need at least {length + 1}.")
+    starts = np.random.default_rng(seed).integers(0, len(ids) - length, size=n)
+    inputs = np.stack([ids[s : s + length] for s in starts])
+    return inputs, ids[starts + length]
+
+
+def relative_gradient(curve: np.ndarray, distance: int) -> float:
+    """``curve[distance] / curve[0]``: the share of the gradient left ``distance`` steps back."""
+    return float(curve[distance] / curve[0])
+
+
+# ----------------------------------------------------------------------------------------------
+# Exercise check
+# ----------------------------------------------------------------------------------------------
+
+
+def _correlation_case(rng: np.random.Generator) -> tuple:
+    T, H = (int(n) for n in rng.integers(5, 40, size=2))
+    values = random_array(rng, (T, H))
+    feature = random_array(rng, (T,)) + values[:, 0]  # cell 0 tracks the feature, partly
+    return values, feature
+
+
+def _uncentred_correlations(values: np.ndarray, feature: np.ndarray) -> np.ndarray:
+    """The classic slip: cosine similarity, without subtracting the means first."""
+    return (values * feature[:, None]).sum(axis=0) / np.sqrt((values**2).sum(axis=0) * (feature**2).sum())
+
+
+def _covariances(values: np.ndarray, feature: np.ndarray) -> np.ndarray:
+    v, f = values - values.mean(axis=0), feature - feature.mean()
+    return (v * f[:, None]).mean(axis=0)
+
+
+def check_correlations(fn: Any) -> CheckResult:
+    """Check a learner's ``fn(values (T, H), feature (T,)) -> (H,)`` against ``correlations``."""
+    return check_function(
+        "correlations", fn, correlations, _correlation_case, output_names=["r"],
+        mistakes=[
+            Mistake("subtract the means first: values - values.mean(axis=0) and feature - feature.mean(). "
+                    "Without it you computed a cosine similarity.", _uncentred_correlations),
+            Mistake("that is the covariance: divide by the two standard deviations (the square roots of the "
+                    "summed squares) to get a correlation in [-1, 1].", _covariances),
+        ],
+        hint="one number per cell (column): sum((v - mean v)(f - mean f)) / sqrt(sum((v - mean v)^2) "
+             "sum((f - mean f)^2)).",
+    )

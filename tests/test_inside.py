@@ -1,0 +1,128 @@
+"""Cell analyses and gradient-against-distance measurements."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lstm_lab import inside
+from lstm_lab.lstm import LSTM
+from lstm_lab.rnn import RNN
+
+
+def test_text_features_by_hand():
+    f = inside.text_features('a "b c" d\nef')
+    assert f["inside quotes"].tolist() == [0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0]
+    assert f["position in line"].tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+    assert f["position in word"].tolist() == [1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 1, 2]
+
+
+def test_correlations_match_numpy_and_find_the_planted_cell():
+    rng = np.random.default_rng(0)
+    feature = rng.standard_normal(200)
+    values = rng.standard_normal((200, 6))
+    values[:, 4] = -2.0 * feature + 0.1 * rng.standard_normal(200)  # cell 4 tracks it, sign flipped
+    values[:, 1] = 3.0  # a constant cell has no correlation, not nan
+    r = inside.correlations(values, feature)
+    for j in (0, 2, 3, 4, 5):
+        assert r[j] == pytest.approx(np.corrcoef(values[:, j], feature)[0, 1], abs=1e-12)
+    assert r[1] == 0.0
+    best = inside.best_cells(values, feature, top=2)
+    assert best[0][0] == 4 and best[0][1] < -0.99 and len(best) == 2
+
+
+def test_correlations_refuse_mismatched_lengths():
+    with pytest.raises(ValueError, match="same T"):
+        inside.correlations(np.zeros((5, 3)), np.zeros(4))
+
+
+def test_exercise_check_passes_the_reference_and_names_classic_mistakes():
+    assert inside.check_correlations(inside.correlations).passed
+    uncentred = inside.check_correlations(inside._uncentred_correlations)
+    assert not uncentred.passed and "subtract the means" in uncentred.message
+    cov = inside.check_correlations(inside._covariances)
+    assert not cov.passed and "covariance" in cov.message
+    assert "return" in inside.check_correlations(lambda v, f: None).message
+
+
+def test_text_heatmap_has_one_coloured_box_per_character():
+    fig = inside.text_heatmap("ab\ncd", np.array([-1.0, 0.0, 1.0, 0.5, -0.5]), width=10, title="t")
+    ax = fig.axes[0]
+    assert len(ax.patches) == 5 and [t.get_text() for t in ax.texts] == ["a", "b", "⏎", "c", "d"]
+    reds = ax.patches[2].get_facecolor()
+    blues = ax.patches[0].get_facecolor()
+    assert reds[0] > reds[2] and blues[2] > blues[0]  # positive red, negative blue
+    with pytest.raises(ValueError, match="one number per character"):
+        inside.text_heatmap("abc", np.zeros(2))
+
+
+def _brute_force_rnn_norms(model, inputs, targets, eps=1e-6):
+    """dL/dh_t by perturbing h_t itself, stepping the model forward by hand."""
+    B, T = inputs.shape
+    norms = np.zeros(T)
+
+    def loss_from(t, h_t):
+        h = h_t
+        for s in range(t + 1, T):
+            _, h = model.step(inputs[:, s], h)
+        logits = h @ model.W_hy.value + model.b_y.value
+        logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        return -logp[np.arange(B), targets].mean()
+
+    hs, h = [], model.initial_state(B)
+    for s in range(T):
+        _, h = model.step(inputs[:, s], h)
+        hs.append(h)
+    for t in range(T):
+        grad = np.zeros_like(hs[t])
+        for b in range(B):
+            for j in range(model.hidden_size):
+                hp, hm = hs[t].copy(), hs[t].copy()
+                hp[b, j] += eps
+                hm[b, j] -= eps
+                grad[b, j] = (loss_from(t, hp) - loss_from(t, hm)) / (2 * eps)
+        norms[T - 1 - t] = np.linalg.norm(grad * B, axis=1).mean()  # per-example loss, not the mean
+    return norms
+
+
+def test_rnn_gradient_norms_match_finite_differences():
+    model = RNN(5, 4, seed=0, weight_scale=0.5)
+    rng = np.random.default_rng(0)
+    inputs, targets = rng.integers(0, 5, size=(2, 6)), rng.integers(0, 5, size=2)
+    got = inside.gradient_norms(model, inputs, targets)["h"]
+    np.testing.assert_allclose(got, _brute_force_rnn_norms(model, inputs, targets), rtol=1e-5)
+
+
+def test_lstm_gradient_norms_are_consistent_with_the_step_backward():
+    model = LSTM(7, 5, seed=0)
+    rng = np.random.default_rng(1)
+    inputs, targets = rng.integers(0, 7, size=(3, 8)), rng.integers(0, 7, size=3)
+    norms = inside.gradient_norms(model, inputs, targets)
+    assert set(norms) == {"h", "C"} and norms["h"].shape == (8,)
+    assert norms["C"][0] == 0.0 and norms["C"][1] > 0  # nothing flows into C_T from the loss directly
+    assert np.all(np.isfinite(norms["h"])) and norms["h"][0] > 0
+
+
+def test_the_rnn_gradient_fades_faster_than_the_lstms_at_init():
+    rng = np.random.default_rng(0)
+    inputs, targets = rng.integers(0, 10, size=(8, 40)), rng.integers(0, 10, size=8)
+    rnn = inside.gradient_norms(RNN(10, 16, seed=0, weight_scale=0.1), inputs, targets)["h"]
+    lstm = inside.gradient_norms(LSTM(10, 16, seed=0), inputs, targets)["h"]
+    assert inside.relative_gradient(rnn, 20) < 1e-3 * inside.relative_gradient(lstm, 20)
+
+
+def test_windows_with_targets():
+    ids = np.arange(100)
+    inputs, targets = inside.windows_with_targets(ids, n=5, length=10, seed=0)
+    assert inputs.shape == (5, 10)
+    assert np.array_equal(targets, inputs[:, -1] + 1)
+    assert np.array_equal(np.diff(inputs, axis=1), np.ones((5, 9)))
+    with pytest.raises(ValueError, match="at least 11"):
+        inside.windows_with_targets(np.arange(10), n=1, length=10)
+
+
+def test_gradient_norms_check_their_inputs():
+    with pytest.raises(ValueError, match="targets must have shape"):
+        inside.gradient_norms(RNN(5, 3), np.zeros((2, 4), dtype=int), np.zeros(3, dtype=int))
+    with pytest.raises(ValueError, match="outside this model's vocabulary"):
+        inside.gradient_norms(LSTM(5, 3), np.full((2, 4), 9), np.zeros(2, dtype=int))
