@@ -8,8 +8,8 @@ download is never used), runs all cells, moves the temperature slider of the sam
 explorer and checks that a new sample appears. It saves a screenshot to
 ``build/browser/notebook10.png``.
 
-Skipped, with the reason, when Chromium or Playwright is missing; in CI (``CI=true`` or
-``LSTM_LAB_REQUIRE_BROWSER=1``, which .ci/run sets) a missing piece FAILS instead.
+Skipped, with the reason, when Chromium or Playwright is missing; with
+``LSTM_LAB_REQUIRE_BROWSER=1``, which .ci/run sets, a missing piece FAILS instead.
 Install them with ``apt-get install chromium`` and ``pip install playwright`` (never run
 ``playwright install``: it would download a browser of its own).
 """
@@ -34,7 +34,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "10_inside_the_lstm.ipynb"
 SCREENSHOT = ROOT / "build" / "browser" / "notebook10.png"
-REQUIRED = os.environ.get("CI", "").lower() == "true" or os.environ.get("LSTM_LAB_REQUIRE_BROWSER") == "1"
+REQUIRED = os.environ.get("LSTM_LAB_REQUIRE_BROWSER") == "1"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -47,7 +47,7 @@ SAMPLE_CHANGE_SECONDS = 240  # the slider's change may queue behind the cells st
 def _unavailable(reason: str) -> None:
     fix = "Install with: apt-get install chromium && .venv/bin/pip install playwright."
     if REQUIRED:
-        pytest.fail(f"{reason} The browser test is required here (CI=true or LSTM_LAB_REQUIRE_BROWSER=1). {fix}")
+        pytest.fail(f"{reason} The browser test is required here (LSTM_LAB_REQUIRE_BROWSER=1). {fix}")
     pytest.skip(f"{reason} {fix}")
 
 
