@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_lab.activations import log_softmax
-
 
 def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
     """Loss and gradient of predicting ``targets`` from unnormalised ``logits``.
@@ -23,10 +21,15 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[floa
     B, T, V = logits.shape
     if targets.shape != (B, T):
         raise ValueError(f"targets has shape {targets.shape}, expected {(B, T)} to match logits {logits.shape}")
-    logp = log_softmax(logits)
-    b_idx, t_idx = np.indices((B, T))
-    loss = -float(np.sum(logp[b_idx, t_idx, targets])) / B
+    # -log softmax(z)_target = log(sum_j e^(z_j - m)) - (z_target - m), with m the row maximum
+    # so that every exponent is <= 0 and nothing overflows (see activations.log_softmax).
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    probs = np.exp(shifted)
+    sum_exp = probs.sum(axis=-1, keepdims=True)
+    target = targets[..., None]
+    loss = float(np.sum(np.log(sum_exp) - np.take_along_axis(shifted, target, axis=-1))) / B
     # d(-log p_target)/dz = p - 1[target]: the famous `dy[target] -= 1`.
-    dlogits = np.exp(logp)
-    dlogits[b_idx, t_idx, targets] -= 1.0
-    return loss, dlogits / B
+    probs /= sum_exp
+    np.put_along_axis(probs, target, np.take_along_axis(probs, target, axis=-1) - 1.0, axis=-1)
+    probs /= B
+    return loss, probs

@@ -6,13 +6,47 @@ call is slow in a surprising way: memory that large comes straight from the oper
 system, which hands it over untouched, and the first write to each 4 KB page then costs a
 page fault. Measured at B = 64, H = 100, T = 25 in float32, those faults took longer than
 the arithmetic itself. Keeping the arrays and writing into them (``out=``) avoids that.
+
+The other arrays of a step (the output layer's, the gradients) are allocated as usual, so
+``keep_freed_memory`` also asks the C library's allocator, where it can, to keep memory it
+has freed and hand it out again instead of returning it to the operating system.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from typing import Any
 
 import numpy as np
+
+_KEEPING_FREED_MEMORY: bool | None = None  # None: not asked yet
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to reuse freed memory for large arrays: fewer page faults, same results.
+
+    By default glibc gives every allocation above 128 KB fresh pages from the operating system
+    and returns them when the array is freed, so an array allocated in every training step
+    costs a page fault per 4 KB, every step. Raising its mmap threshold to 32 MB (the largest
+    it accepts) and its trim threshold to 64 MB makes it keep such memory and reuse it. The
+    process then holds on to its peak memory instead of shrinking after each step. Measured on
+    the LSTM at B = 64, H = 100, float32: about 15% more characters per second.
+
+    Once per process; a no-op (returning False) where the C library has no ``mallopt``
+    (macOS, Windows, musl).
+    """
+    global _KEEPING_FREED_MEMORY
+    if _KEEPING_FREED_MEMORY is None:
+        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # from glibc's <malloc.h>
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            _KEEPING_FREED_MEMORY = bool(
+                libc.mallopt(M_MMAP_THRESHOLD, 32 * 2**20) and libc.mallopt(M_TRIM_THRESHOLD, 64 * 2**20)
+            )
+        except (OSError, AttributeError):
+            _KEEPING_FREED_MEMORY = False
+    return _KEEPING_FREED_MEMORY
 
 
 class Workspace:
@@ -30,6 +64,7 @@ class Workspace:
 
     def __init__(self) -> None:
         self._arrays: dict[str, np.ndarray] = {}
+        keep_freed_memory()  # the step's other arrays: see the module docstring
 
     def empty(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         """An array of this shape and dtype with unspecified contents (like ``np.empty``)."""
