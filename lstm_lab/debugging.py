@@ -25,6 +25,7 @@ import difflib
 import inspect
 import linecache
 import math
+import re
 import sys
 import textwrap
 from collections.abc import Callable
@@ -104,16 +105,20 @@ def _arrays(frame_locals: dict[str, Any]) -> dict[str, tuple[int, tuple[int, ...
 def trace_shapes(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> ShapeTrace:
     """Call ``fn(*args, **kwargs)`` and record the shape of every array each of its lines makes.
 
-    Only the lines of ``fn`` itself are traced (not the functions it calls). A line inside a
-    loop is listed the first time it runs and again only if its shapes change, so a loop of
-    a thousand steps stays a short table. An exception does not propagate: it is recorded
-    with the line that raised it, which is where the table ends.
+    "Makes" means: after the line, a local variable holds a numpy array it did not hold
+    before (a new name, or a name bound to a new array); the arguments themselves and
+    in-place changes (``a[...] = 0``) are not listed. Only the lines of ``fn`` itself are
+    traced (not the functions it calls). A line inside a loop is listed the first time it
+    runs and again only if its shapes change, so a loop of a thousand steps stays a short
+    table. An exception does not propagate: it is recorded with the line that raised it,
+    which is where the table ends.
 
     Args:
         fn: a plain function or a bound method (``model.step_backward``).
+        *args, **kwargs: what to call it with.
 
     Returns:
-        a ShapeTrace; print it for the table.
+        a ShapeTrace; print it for the table, or ask ``trace.shape_of("dh_prev")``.
     """
     target: CodeType | None = getattr(fn, "__code__", None)
     if target is None:
@@ -208,6 +213,11 @@ def fix(cls: type, method: str, old: str, new: str, *, name: str | None = None, 
 
     Returns:
         the new class. The fixed method runs with the same module globals as the original.
+
+    Raises:
+        ValueError: if ``old`` does not occur exactly once, or the method calls ``super()``
+            without arguments (that call only works in a class body; write
+            ``super(TheClass, self)`` instead).
     """
     source, fn = _method_source(cls, method)
     count = source.count(old)
@@ -218,6 +228,12 @@ def fix(cls: type, method: str, old: str, new: str, *, name: str | None = None, 
             "(copy it from the method, with enough of the line to be unique)."
         )
     fixed = source.replace(old, new)
+    if re.search(r"\bsuper\(\s*\)", fixed):
+        owner = fn.__qualname__.split(".")[-2] if "." in fn.__qualname__ else cls.__name__  # defines the method
+        raise ValueError(
+            f"{cls.__name__}.{method} calls super() without arguments, which works only in a class body and "
+            f"would fail in the fixed copy; write super({owner}, self) in the method instead."
+        )
     filename = f"<{cls.__name__}.{method}, fixed>"
     # Register the text so tracebacks and inspect can show the fixed lines.
     linecache.cache[filename] = (len(fixed), None, fixed.splitlines(keepends=True), filename)
@@ -366,6 +382,13 @@ def min_accuracy_for_loss(loss_per_word: float) -> float:
         accuracy >= 1 - L / ln 2.
 
     A reported accuracy below this bound cannot be right: the accuracy code has a bug.
+
+    Args:
+        loss_per_word: the mean cross-entropy in nats (natural log), over the same predictions
+            the accuracy counts.
+
+    Returns:
+        the bound, a float in [0, 1] (0 once the loss reaches ln 2 = 0.693).
     """
     if isinstance(loss_per_word, bool) or not isinstance(loss_per_word, (int, float, np.floating)):
         raise ValueError(f"loss_per_word must be a number of nats, got {loss_per_word!r}.")

@@ -63,6 +63,7 @@ def use_hangul_font(path: Path | str | None = None) -> str | None:
 
 
 def _font_files(families: list[str]) -> list[str]:
+    """The font file of each installed family, in order; families not installed are skipped."""
     files = []
     for family in families:
         try:

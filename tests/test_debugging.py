@@ -233,3 +233,22 @@ def test_the_accuracy_bound_holds_for_any_predictions(seed, sharpness):
     log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
     loss = float(-log_p[np.arange(T), targets].mean())
     assert next_word_accuracy(logits, targets) >= min_accuracy_for_loss(loss) - 1e-12
+
+
+def test_fix_refuses_a_method_with_bare_super():
+    class Base:
+        def value(self):
+            return 1
+
+    class Child(Base):
+        def value(self):
+            return super().value() + 1
+
+    with pytest.raises(ValueError, match=r"super\(Child, self\)"):
+        fix(Child, "value", "+ 1", "+ 2", show=False)
+
+    class GrandChild(Child):  # inherits value: the advice names the class that defines it
+        pass
+
+    with pytest.raises(ValueError, match=r"super\(Child, self\)"):
+        fix(GrandChild, "value", "+ 1", "+ 2", show=False)
