@@ -83,3 +83,13 @@ def test_benchmark_steps_run_and_the_report_has_every_row():
     text = report(rows, 11, quality=None, nb_seconds=None, torch_v=None)
     assert "| lstm_lab LSTM | 4 | float32 |" in text and "n/a" in text and "PyTorch: not installed" in text
     assert all(r["cps"] > 0 for r in rows)
+
+
+def test_peak_memory_is_this_process_s_and_grows_with_an_allocation():
+    from bench.quality import peak_rss_bytes
+
+    before = peak_rss_bytes()
+    block = np.ones(50_000_000 // 8)  # 50 MB, touched
+    after = peak_rss_bytes()
+    assert 10e6 < before < 4e9
+    assert after - before > 30e6 and block.sum() > 0
