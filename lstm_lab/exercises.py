@@ -841,7 +841,8 @@ def check_next_word_accuracy(fn: Callable[..., Any]) -> CheckResult:
                     "targets[t] is the word that came after position t.",
                     lambda z, y: float(np.mean(np.argmax(z[1:], axis=1) == y[:-1]))),
         ],
-        hint="predictions = np.argmax(logits, axis=1); accuracy = np.mean(predictions == targets).",
+        hint="the prediction at each position is the word with the largest score (np.argmax over the "
+        "vocabulary axis); the accuracy is the fraction of positions where it equals the target.",
     )
 
 
@@ -885,7 +886,7 @@ def check_replace_rare(fn: Callable[..., Any]) -> CheckResult:
         fn,
         replace_rare,
         case,
-        output_names=["the tokens, numbered in order of the word list (10 is <unk>)"],
+        output_names=["the tokens (shown as ids in the check's word list: 10 is '<unk>', -1 a word not in the input)"],
         select=as_ids,
         n_cases=4,
         mistakes=[
@@ -894,6 +895,6 @@ def check_replace_rare(fn: Callable[..., Any]) -> CheckResult:
             Mistake("rare words were removed; replace each by '<unk>' instead, so the text keeps its length "
                     "and the model learns where unknown words go.", dropped),
         ],
-        hint="count every token first (collections.Counter(tokens)), then keep t if counts[t] >= min_count "
-        "else '<unk>'. Return a list of the same length.",
+        hint="count every token first (collections.Counter counts a list), then decide token by token; "
+        "the result is a list as long as the input.",
     )
