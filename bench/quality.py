@@ -31,8 +31,8 @@ SETTINGS: dict[str, Any] = {
     "hidden_size": 128,
     "batch_size": 32,
     "seq_length": 25,
-    "lr": 0.01,  # Adam's, halved every lr_half_life steps
-    "lr_half_life": 800,
+    "lr": 0.03,  # Adam's, halved every lr_half_life steps
+    "lr_half_life": 600,
     "clip_value": 5.0,
     "max_steps": 6000,
     "eval_every": 50,
