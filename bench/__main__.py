@@ -37,17 +37,28 @@ H, T = 100, 25  # the seeds' model: 100 hidden units, 25 steps of backpropagatio
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
 
 
-def best_chars_per_second(step: Callable[[], None], chars_per_step: int, steps: int, repeats: int) -> float:
-    """Run ``step`` a few times to warm up, then ``repeats`` blocks of ``steps``; the best block's rate."""
-    for _ in range(3):
-        step()
-    best = float("inf")
-    for _ in range(repeats):
-        tic = time.perf_counter()
-        for _ in range(steps):
+def best_chars_per_second(
+    steps: dict[str, tuple[Callable[[], None], int]], block: dict[str, int], repeats: int
+) -> dict[str, float]:
+    """Characters per second of each training step, the best of ``repeats`` timed blocks.
+
+    Args:
+        steps: name -> (step function, characters one step trains on).
+        block: name -> how many steps one timed block runs.
+        repeats: blocks per implementation. The blocks take turns (one of each, then the next
+            round), so a machine that slows down for a while slows every row alike.
+    """
+    for step, _ in steps.values():
+        for _ in range(3):  # warm up: first calls allocate and fill caches
             step()
-        best = min(best, time.perf_counter() - tic)
-    return chars_per_step * steps / best
+    best = dict.fromkeys(steps, float("inf"))
+    for _ in range(repeats):
+        for name, (step, _) in steps.items():
+            tic = time.perf_counter()
+            for _ in range(block[name]):
+                step()
+            best[name] = min(best[name], time.perf_counter() - tic)
+    return {name: chars * block[name] / best[name] for name, (_, chars) in steps.items()}
 
 
 def endless(ids: np.ndarray, B: int):
@@ -152,18 +163,22 @@ def torch_version() -> str | None:
 
 
 def throughput_table(ids: np.ndarray, V: int, quick: bool) -> list[dict]:
-    steps, repeats = (5, 2) if quick else (20, 5)
+    steps_per_block, repeats = (5, 2) if quick else (20, 7)
     have_torch = torch_version() is not None
-    rows = [{"impl": "seed-style per-step LSTM", "B": 1, "dtype": "float64",
-             "cps": best_chars_per_second(seed_style(ids, V), T, max(2, steps // 4), repeats)}]
+    rows = [{"impl": "seed-style per-step LSTM", "B": 1, "dtype": "float64", "step": seed_style(ids, V)}]
     for dtype in (np.float32, np.float64):
         for B in (1, 32, 64):
-            row_ours = {"impl": "lstm_lab LSTM", "B": B, "dtype": dtype.__name__,
-                        "cps": best_chars_per_second(ours(ids, V, B, dtype), B * T, steps, repeats)}
-            rows.append(row_ours)
+            rows.append({"impl": "lstm_lab LSTM", "B": B, "dtype": dtype.__name__, "step": ours(ids, V, B, dtype)})
             if have_torch:
                 rows.append({"impl": "torch.nn.LSTM (eager, CPU)", "B": B, "dtype": dtype.__name__,
-                             "cps": best_chars_per_second(torch_twin(ids, V, B, dtype), B * T, steps, repeats)})
+                             "step": torch_twin(ids, V, B, dtype)})
+    steps = {str(k): (r["step"], r["B"] * T) for k, r in enumerate(rows)}
+    # Blocks of similar length: fewer steps for the per-character model, which is the slowest.
+    block = {str(k): max(2, steps_per_block // 4) if r["B"] == 1 else steps_per_block for k, r in enumerate(rows)}
+    rates = best_chars_per_second(steps, block, repeats)
+    for k, r in enumerate(rows):
+        r["cps"] = rates[str(k)]
+        del r["step"]
     seed_cps = rows[0]["cps"]
     torch_cps = {(r["B"], r["dtype"]): r["cps"] for r in rows if r["impl"].startswith("torch")}
     for r in rows:

@@ -72,12 +72,20 @@ def test_seed_style_training_lowers_the_loss_on_a_repeated_string():
 
 def test_benchmark_steps_run_and_the_report_has_every_row():
     ids = np.random.default_rng(0).integers(0, 11, 4000)
+    calls = {"seed": 0}
+
+    def counted_seed_step() -> None:
+        calls["seed"] += 1
+        seed_step()
+
+    seed_step = seed_style(ids, 11)
+    steps = {"seed": (counted_seed_step, 25), "ours": (ours(ids, 11, 4, np.float32), 100)}
+    rates = best_chars_per_second(steps, {"seed": 2, "ours": 3}, repeats=2)
+    assert calls["seed"] == 3 + 2 * 2  # warm-up, then two blocks of two
     rows = [
-        {"impl": "seed-style per-step LSTM", "B": 1, "dtype": "float64",
-         "cps": best_chars_per_second(seed_style(ids, 11), 25, steps=1, repeats=1)},
-        {"impl": "lstm_lab LSTM", "B": 4, "dtype": "float32",
-         "cps": best_chars_per_second(ours(ids, 11, 4, np.float32), 100, steps=2, repeats=1)},
-    ]  # fmt: skip
+        {"impl": "seed-style per-step LSTM", "B": 1, "dtype": "float64", "cps": rates["seed"]},
+        {"impl": "lstm_lab LSTM", "B": 4, "dtype": "float32", "cps": rates["ours"]},
+    ]
     for r in rows:
         r["vs_seed"], r["vs_torch"] = r["cps"] / rows[0]["cps"], None
     text = report(rows, 11, quality=None, nb_seconds=None, torch_v=None)
