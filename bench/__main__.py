@@ -22,6 +22,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -32,6 +33,7 @@ from lstm_lab.data import load_text  # noqa: E402
 from lstm_lab.lstm import LSTM  # noqa: E402
 from lstm_lab.optim import Adagrad, clip_by_value  # noqa: E402
 from lstm_lab.vocab import Vocabulary  # noqa: E402
+from lstm_lab.workspace import keep_freed_memory  # noqa: E402
 
 H, T = 100, 25  # the seeds' model: 100 hidden units, 25 steps of backpropagation
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
@@ -99,27 +101,60 @@ def seed_style(ids: np.ndarray, V: int) -> Callable[[], None]:
     return step
 
 
-def torch_twin(ids: np.ndarray, V: int, B: int, dtype: type) -> Callable[[], None]:
-    """The same model and step in PyTorch (eager, CPU): nn.LSTM on one-hot inputs, nn.Linear, Adagrad."""
+def torch_modules(V: int, dtype: type, model: LSTM | None = None) -> tuple:
+    """``torch.nn.LSTM(V, H)`` and ``nn.Linear(H, V)``: our model's twin, with its weights if given.
+
+    PyTorch keeps the gates in the order i, f, g (our C_tilde), o as the rows of (4H, V)
+    input weights and (4H, H) recurrent weights, with two bias vectors; ours are the columns
+    of (V + H, H) matrices with z = [x, h], one bias each.
+    """
     import torch
 
     tdtype = torch.float32 if dtype == np.float32 else torch.float64
     torch.manual_seed(0)
     lstm = torch.nn.LSTM(V, H, batch_first=True, dtype=tdtype)
     linear = torch.nn.Linear(H, V, dtype=tdtype)
+    if model is not None:
+        order = ("W_i", "W_f", "W_C", "W_o")
+        with torch.no_grad():
+            lstm.weight_ih_l0.copy_(torch.from_numpy(np.concatenate([getattr(model, n).value[:V].T for n in order])))
+            lstm.weight_hh_l0.copy_(torch.from_numpy(np.concatenate([getattr(model, n).value[V:].T for n in order])))
+            lstm.bias_ih_l0.copy_(torch.from_numpy(np.concatenate([getattr(model, "b" + n[1:]).value for n in order])))
+            lstm.bias_hh_l0.zero_()
+            linear.weight.copy_(torch.from_numpy(model.W_y.value.T))
+            linear.bias.copy_(torch.from_numpy(model.b_y.value))
+    return lstm, linear
+
+
+def torch_window_loss(lstm: Any, linear: Any, inputs: np.ndarray, targets: np.ndarray, state: tuple) -> tuple:
+    """The loss ``LSTM.loss`` computes (summed over T, averaged over B), in PyTorch; and the new state."""
+    import torch
+
+    B, V = inputs.shape[0], linear.out_features
+    eye = torch.eye(V, dtype=linear.weight.dtype)
+    x = eye[torch.from_numpy(np.array(inputs))]  # one-hot inputs, as our model reads them
+    y = torch.from_numpy(np.array(targets))
+    out, new_state = lstm(x, state)
+    logits = linear(out)
+    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), y.reshape(-1), reduction="sum") / B
+    return loss, new_state
+
+
+def torch_twin(ids: np.ndarray, V: int, B: int, dtype: type) -> Callable[[], None]:
+    """The same model and step in PyTorch (eager, CPU): loss, backward, clip to [-5, 5], Adagrad."""
+    import torch
+
+    lstm, linear = torch_modules(V, dtype)
     params = [*lstm.parameters(), *linear.parameters()]
     optimizer = torch.optim.Adagrad(params, lr=0.1)
-    eye = torch.eye(V, dtype=tdtype)
     batches = endless(ids, B)
+    tdtype = linear.weight.dtype
     state = [(torch.zeros(1, B, H, dtype=tdtype), torch.zeros(1, B, H, dtype=tdtype))]
 
     def step() -> None:
         inputs, targets = next(batches)
-        x, y = eye[torch.from_numpy(np.array(inputs))], torch.from_numpy(np.array(targets))  # writable copies
         optimizer.zero_grad()
-        out, (h, C) = lstm(x, state[0])
-        logits = linear(out)
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), y.reshape(-1), reduction="sum") / B
+        loss, (h, C) = torch_window_loss(lstm, linear, inputs, targets, state[0])
         loss.backward()
         torch.nn.utils.clip_grad_value_(params, 5.0)
         optimizer.step()
@@ -173,8 +208,9 @@ def throughput_table(ids: np.ndarray, V: int, quick: bool) -> list[dict]:
                 rows.append({"impl": "torch.nn.LSTM (eager, CPU)", "B": B, "dtype": dtype.__name__,
                              "step": torch_twin(ids, V, B, dtype)})
     steps = {str(k): (r["step"], r["B"] * T) for k, r in enumerate(rows)}
-    # Blocks of similar length: fewer steps for the per-character model, which is the slowest.
-    block = {str(k): max(2, steps_per_block // 4) if r["B"] == 1 else steps_per_block for k, r in enumerate(rows)}
+    # Blocks of 15-50 ms: fewer steps for the per-character model, which is the slowest.
+    block = {str(k): max(2, steps_per_block // 4) if r["impl"].startswith("seed") else steps_per_block
+             for k, r in enumerate(rows)}
     rates = best_chars_per_second(steps, block, repeats)
     for k, r in enumerate(rows):
         r["cps"] = rates[str(k)]
@@ -243,6 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--notebooks", action="store_true", help="also time every notebook under nbval")
     parser.add_argument("--no-save", action="store_true", help=f"print only; do not write {RESULTS.name}")
     args = parser.parse_args(argv)
+    keep_freed_memory()  # as train() does; for every implementation measured in this process
 
     text = load_text("kafka")
     vocab = Vocabulary.from_text(text)

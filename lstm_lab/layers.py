@@ -57,25 +57,33 @@ def embedding_backward(dout: np.ndarray, cache: tuple[np.ndarray, tuple]) -> np.
     """Gradient of the lookup with respect to W.
 
     Args:
-        dout: (B, T, D) upstream gradient.
-        cache: from ``embedding_forward``.
+        dout: (*S, D) upstream gradient, one row per looked-up id: (B, T, D) for ids (B, T).
+        cache: from ``embedding_forward``: the ids, of any shape S, and W's shape (V, D).
 
     Returns:
         dW: (V, D). Row v receives the sum of ``dout`` over every position where id v
         was looked up.
     """
     ids, W_shape = cache
+    if dout.shape != ids.shape + (W_shape[-1],):
+        raise ValueError(
+            f"dout has shape {dout.shape}, but the lookup of ids {ids.shape} in W {tuple(W_shape)} "
+            f"made outputs of shape {ids.shape + (W_shape[-1],)}: pass the gradient of those outputs."
+        )
     ids = ids.reshape(-1)
-    rows = dout.reshape(ids.size, -1)  # one row of dout per looked-up id
+    rows = dout.reshape(ids.size, W_shape[-1])  # one row of dout per looked-up id
+    dW = np.zeros(W_shape, dtype=dout.dtype)
+    if ids.size == 0:
+        return dW
     # Plain `dW[ids] += rows` would keep only one row per repeated id, and np.add.at, which
     # accumulates them, is slow. Instead: sort the rows by id, then sum each id's run of
-    # consecutive rows (np.add.reduceat would too, but is several times slower than this loop).
+    # consecutive rows. The loop runs once per distinct id (at most V times, about 60 for
+    # characters); np.add.reduceat does the same without a loop but is several times slower.
     order = np.argsort(ids, kind="stable")
     sorted_ids = ids[order]
     sorted_rows = rows[order]
     starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])  # where each id's run begins
     ends = np.r_[starts[1:], ids.size]
-    dW = np.zeros(W_shape, dtype=dout.dtype)
     for start, end in zip(starts, ends, strict=True):
         sorted_rows[start:end].sum(axis=0, out=dW[sorted_ids[start]])
     return dW

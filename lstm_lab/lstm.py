@@ -385,7 +385,7 @@ def lstm_backward_fused(
     dW_h = hs[:T].reshape(T * B, H).T @ da_rows
     if cache["is_ids"]:
         # one_hot(ids)^T da, as for dense x, is the gradient of a row lookup: sum da's rows by id.
-        dW_x = embedding_backward(da_rows, (x.T, (D, 4 * H)))
+        dW_x = embedding_backward(da.reshape(T, B, 4 * H), (x.T, (D, 4 * H)))
         dx = None
     else:
         x_tm = x.transpose(1, 0, 2)

@@ -41,6 +41,7 @@ import numpy as np
 from lstm_lab.batching import make_streams, num_windows, windows
 from lstm_lab.checks import check_positive_float, check_positive_int
 from lstm_lab.optim import Adagrad, clip_by_global_norm, clip_by_value, global_norm
+from lstm_lab.workspace import keep_freed_memory
 
 
 class TrainingDiverged(RuntimeError):
@@ -257,6 +258,7 @@ def train(
             the exception's ``history``.
     """
     num_steps = check_positive_int("num_steps", num_steps)
+    keep_freed_memory()  # a training step's large arrays reused, not fresh pages (lstm_lab.workspace)
     batch_size = check_positive_int("batch_size", batch_size)
     seq_length = check_positive_int("seq_length", seq_length)
     eval_every = check_positive_int("eval_every", eval_every)

@@ -7,9 +7,10 @@ system, which hands it over untouched, and the first write to each 4 KB page the
 page fault. Measured at B = 64, H = 100, T = 25 in float32, those faults took longer than
 the arithmetic itself. Keeping the arrays and writing into them (``out=``) avoids that.
 
-The other arrays of a step (the output layer's, the gradients) are allocated as usual, so
-``keep_freed_memory`` also asks the C library's allocator, where it can, to keep memory it
-has freed and hand it out again instead of returning it to the operating system.
+The other arrays of a step (the output layer's, the gradients) are allocated as usual;
+``keep_freed_memory``, which ``lstm_lab.train.train`` calls once, asks the C library's
+allocator, where it can, to keep memory it has freed and hand it out again instead of
+returning it to the operating system.
 """
 
 from __future__ import annotations
@@ -33,16 +34,18 @@ def keep_freed_memory() -> bool:
     process then holds on to its peak memory instead of shrinking after each step. Measured on
     the LSTM at B = 64, H = 100, float32: about 15% more characters per second.
 
-    Once per process; a no-op (returning False) where the C library has no ``mallopt``
-    (macOS, Windows, musl).
+    It changes the whole process (which is why the functions of this package do not call it
+    on their own, except ``train``), once; a no-op (returning False) where the C library has
+    no ``mallopt`` (macOS, Windows, musl).
     """
     global _KEEPING_FREED_MEMORY
     if _KEEPING_FREED_MEMORY is None:
         M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # from glibc's <malloc.h>
         try:
             libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            _KEEPING_FREED_MEMORY = bool(
-                libc.mallopt(M_MMAP_THRESHOLD, 32 * 2**20) and libc.mallopt(M_TRIM_THRESHOLD, 64 * 2**20)
+            # Trim first: if that fails, nothing has changed; mallopt returns 1 on success.
+            _KEEPING_FREED_MEMORY = libc.mallopt(M_TRIM_THRESHOLD, 64 * 2**20) == 1 and (
+                libc.mallopt(M_MMAP_THRESHOLD, 32 * 2**20) == 1
             )
         except (OSError, AttributeError):
             _KEEPING_FREED_MEMORY = False
@@ -64,7 +67,6 @@ class Workspace:
 
     def __init__(self) -> None:
         self._arrays: dict[str, np.ndarray] = {}
-        keep_freed_memory()  # the step's other arrays: see the module docstring
 
     def empty(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         """An array of this shape and dtype with unspecified contents (like ``np.empty``)."""

@@ -101,3 +101,19 @@ def test_loss_on_extreme_float32_logits(strict_numpy):
     logits = np.array([[[1e4, -1e4, 0.0]]], dtype=np.float32)
     loss, dlogits = softmax_cross_entropy(logits, np.array([[1]]))
     assert loss == pytest.approx(2e4) and dlogits.dtype == np.float32 and np.all(np.isfinite(dlogits))
+
+
+def test_softmax_cross_entropy_is_minus_log_softmax_at_the_targets():
+    from lstm_lab.activations import log_softmax, softmax
+    from lstm_lab.losses import softmax_cross_entropy
+
+    rng = np.random.default_rng(11)
+    logits = 5 * rng.standard_normal((4, 6, 9))
+    logits[0, 0, 3] = 1e4  # extreme, as in training gone wrong
+    targets = rng.integers(0, 9, (4, 6))
+    loss, dlogits = softmax_cross_entropy(logits, targets)
+    picked = np.take_along_axis(log_softmax(logits), targets[..., None], axis=-1)
+    assert loss == pytest.approx(-picked.sum() / 4, rel=1e-12)
+    expected = softmax(logits)
+    np.put_along_axis(expected, targets[..., None], np.take_along_axis(expected, targets[..., None], -1) - 1, -1)
+    np.testing.assert_allclose(dlogits, expected / 4, rtol=1e-12, atol=1e-15)

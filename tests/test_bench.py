@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from bench.__main__ import best_chars_per_second, ours, report, seed_style
+from bench.__main__ import best_chars_per_second, ours, report, seed_style, throughput_table
 from bench.seed_style import SeedStyleLSTM
 from lstm_lab.gradcheck import numerical_gradient
 from lstm_lab.lstm import LSTM
@@ -94,10 +96,61 @@ def test_benchmark_steps_run_and_the_report_has_every_row():
 
 
 def test_peak_memory_is_this_process_s_and_grows_with_an_allocation():
-    from bench.quality import peak_rss_bytes
+    # In a fresh process: a high-water mark in this one may already be above anything we add.
+    import subprocess
+    import sys
 
-    before = peak_rss_bytes()
-    block = np.ones(50_000_000 // 8)  # 50 MB, touched
-    after = peak_rss_bytes()
-    assert 10e6 < before < 4e9
-    assert after - before > 30e6 and block.sum() > 0
+    code = (
+        "import numpy as np; from bench.quality import peak_rss_bytes; before = peak_rss_bytes(); "
+        "block = np.ones(50_000_000 // 8); print(before, peak_rss_bytes(), block.sum() > 0)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout.split()
+    before, after = int(out[0]), int(out[1])
+    assert 10e6 < before < 1e9
+    assert after - before > 40e6
+
+
+def test_torch_twin_computes_our_loss():
+    torch = pytest.importorskip("torch", reason="PyTorch is optional; CI installs it")
+    from bench.__main__ import H, torch_modules, torch_window_loss
+
+    V, B = 11, 3
+    model = LSTM(V, H, seed=2)
+    model.b_f.value[...] = 0.3 * np.random.default_rng(1).standard_normal(H)  # every bias nonzero
+    rng = np.random.default_rng(0)
+    inputs, targets = rng.integers(0, V, (B, 25)), rng.integers(0, V, (B, 25))
+    h0, C0 = 0.2 * rng.standard_normal((B, H)), 0.2 * rng.standard_normal((B, H))
+    ours_loss, (h, C) = model.loss(inputs, targets, (h0, C0))
+    lstm, linear = torch_modules(V, np.float64, model)
+    state = (torch.from_numpy(h0)[None], torch.from_numpy(C0)[None])
+    theirs, (th, tC) = torch_window_loss(lstm, linear, inputs, targets, state)
+    assert float(theirs.detach()) == pytest.approx(ours_loss, rel=1e-12)
+    np.testing.assert_allclose(th[0].detach().numpy(), h, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(tC[0].detach().numpy(), C, rtol=1e-10, atol=1e-12)
+
+
+def test_quick_throughput_table_has_every_row_and_ratios():
+    ids = np.random.default_rng(0).integers(0, 11, 6000)
+    rows = throughput_table(ids, 11, quick=True)
+    impls = {(r["impl"], r["B"], r["dtype"]) for r in rows}
+    assert ("lstm_lab LSTM", 64, "float32") in impls and ("seed-style per-step LSTM", 1, "float64") in impls
+    assert rows[0]["vs_seed"] == pytest.approx(1.0) and all(r["cps"] > 0 for r in rows)
+
+
+def test_lesson_7_trains_with_the_settings_the_benchmark_measures():
+    """The README says lesson 7, section 7, trains the benchmark's model: the two must not drift."""
+    import json
+
+    from bench.quality import SETTINGS
+
+    nb = json.loads((Path(__file__).resolve().parent.parent / "notebooks" / "07_lstm_training.ipynb").read_text())
+    cell = next("".join(c["source"]) for c in nb["cells"] if "big_history = train(" in "".join(c["source"]))
+    s = SETTINGS
+    expected = [
+        f"hidden_size={s['hidden_size']}", f"batch_size={s['batch_size']}", f"seq_length={s['seq_length']}",
+        f"Adam(lr={s['lr']})", f"{s['lr']} * 0.5 ** (step / {s['lr_half_life']})", f"clip_value={s['clip_value']}",
+        f"eval_every={s['eval_every']}", f"patience={s['patience']}", f"num_steps={s['max_steps']}",
+    ]  # fmt: skip
+    missing = [e for e in expected if e not in cell]
+    assert not missing, f"lesson 7's section 7 no longer trains with bench.quality.SETTINGS: {missing}"

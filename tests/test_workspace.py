@@ -90,3 +90,47 @@ def test_stacked_gates_fast_path_is_bit_identical_forward_to_four_sigmoid_calls(
     np.testing.assert_array_equal(cache["C_T"], C)
     np.testing.assert_array_equal(h[:, 0], sigmoid(a_o) * np.tanh(C))
 
+
+
+def test_dense_inputs_with_a_reused_workspace_and_dC_T_left_alone():
+    rng = np.random.default_rng(5)
+    B, T, D, H = 3, 4, 6, 5
+    W, b = rng.standard_normal((D + H, 4 * H)), rng.standard_normal(4 * H)
+    ws = Workspace()
+    for _ in range(2):
+        x = rng.standard_normal((B, T, D))
+        h0, C0, dC_T = (rng.standard_normal((B, H)) for _ in range(3))
+        dh = rng.standard_normal((B, T, H))
+        dC_T_before = dC_T.copy()
+        fresh = lstm_backward_fused(dh, lstm_forward_fused(x, h0, C0, W, b)[1], dC_T=dC_T)
+        reused = lstm_backward_fused(dh, lstm_forward_fused(x, h0, C0, W, b, workspace=ws)[1], dC_T=dC_T)
+        np.testing.assert_array_equal(dC_T, dC_T_before)  # the caller's array is not written to
+        for got, expected in zip(reused, fresh, strict=True):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_fused_forward_is_bit_identical_to_four_sigmoid_calls_over_many_steps():
+    from lstm_lab.activations import sigmoid
+
+    rng = np.random.default_rng(6)
+    V, H, B, T = 7, 4, 3, 9
+    W, b = 0.7 * rng.standard_normal((V + H, 4 * H)), rng.standard_normal(4 * H)
+    ids = rng.integers(0, V, (B, T))
+    h, C = rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    h_fused, cache = lstm_forward_fused(ids, h, C, W, b)
+    for t in range(T):
+        a = h @ W[V:]
+        a += (W[:V] + b)[ids[:, t]]  # the order the fused pass adds in
+        a_f, a_i, a_C, a_o = np.split(a, 4, axis=1)
+        C = sigmoid(a_f) * C + sigmoid(a_i) * np.tanh(a_C)
+        h = sigmoid(a_o) * np.tanh(C)
+        np.testing.assert_array_equal(h_fused[:, t], h)
+    np.testing.assert_array_equal(cache["C_T"], C)
+
+
+def test_embedding_backward_refuses_a_gradient_of_the_wrong_shape_and_handles_no_ids():
+    ids = np.array([[1, 2, 1], [0, 0, 3]])
+    with pytest.raises(ValueError, match=r"dout has shape \(3, 2, 4\).*\(2, 3, 4\)"):
+        embedding_backward(np.ones((3, 2, 4)), (ids, (5, 4)))
+    empty = embedding_backward(np.ones((2, 0, 4)), (np.zeros((2, 0), dtype=int), (5, 4)))
+    assert empty.shape == (5, 4) and not empty.any()
