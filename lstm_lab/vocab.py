@@ -244,8 +244,8 @@ class Vocabulary:
         listed = ", ".join(describe_symbol(s) for s in distinct[:5]) + (", ..." if len(distinct) > 5 else "")
         message = (
             f"Unknown {noun} {describe_symbol(symbol)} at position {position}: it is not one of the "
-            f"{self.size} symbols of this vocabulary. {len(unknown)} of the {len(seq)} {noun}s are "
-            f"unknown ({len(distinct)} distinct: {listed}). Fix: build the vocabulary from a text "
+            f"{self.size} symbols of this vocabulary. {len(unknown)} of the {len(seq)} {noun}s "
+            f"{'is' if len(unknown) == 1 else 'are'} unknown ({len(distinct)} distinct: {listed}). Fix: build the vocabulary from a text "
             f"that contains {'it' if len(distinct) == 1 else 'them'}, or remove/replace "
             f"{'it' if len(distinct) == 1 else 'them'} before encoding."
         )
