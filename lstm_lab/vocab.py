@@ -245,7 +245,8 @@ class Vocabulary:
         message = (
             f"Unknown {noun} {describe_symbol(symbol)} at position {position}: it is not one of the "
             f"{self.size} symbols of this vocabulary. {len(unknown)} of the {len(seq)} {noun}s "
-            f"{'is' if len(unknown) == 1 else 'are'} unknown ({len(distinct)} distinct: {listed}). Fix: build the vocabulary from a text "
+            f"{'is' if len(unknown) == 1 else 'are'} unknown ({len(distinct)} distinct: {listed}). "
+            f"Fix: build the vocabulary from a text "
             f"that contains {'it' if len(distinct) == 1 else 'them'}, or remove/replace "
             f"{'it' if len(distinct) == 1 else 'them'} before encoding."
         )
