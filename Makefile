@@ -2,15 +2,19 @@
 #   make lab    open the lessons in JupyterLab
 #   make test   run every test: unit tests, ruff, and every notebook under nbval
 # Each creates the virtual environment (.venv) and fetches the corpus if missing.
+# .venv gets the exact versions CI tested (constraints.txt); `make test-latest` tries the newest.
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# The pinned, tested versions of everything .venv holds (tools/update_constraints.py writes it).
+CONSTRAINTS := constraints.txt
+LATEST := .venv-latest
 # Jupyter refuses to start as root (as in many containers) unless told it may.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test data venv lint bench notebooks determinism clean help
+.PHONY: lab test data venv lint bench notebooks determinism test-latest update-constraints clean help
 
 help:
 	@echo "make lab    - open the notebooks in JupyterLab (sets everything up first)"
@@ -18,13 +22,15 @@ help:
 	@echo "make data   - download Kafka's Metamorphosis into data/"
 	@echo "make bench  - training-speed benchmark (see bench/)"
 	@echo "make notebooks - re-execute every notebook in place and store its outputs"
-	@echo "make determinism - run every notebook twice; fail if an output nbval checks differs"
+	@echo "make determinism - run every notebook under two CPU configurations; fail if an output nbval checks differs"
+	@echo "make test-latest - the whole suite in .venv-latest with the newest releases (no constraints)"
+	@echo "make update-constraints - maintainers: re-pin constraints.txt and environment.yml to the newest releases"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "lstm-lab needs Python 3.10 or newer; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.12 test")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e ".[dev]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -52,10 +58,28 @@ bench: data
 notebooks: data
 	$(PY) tools/execute_notebooks.py notebooks/*.ipynb
 
-# Every notebook twice in fresh kernels, compared by nbval's rules: a checked output that
-# changes between runs would make CI flaky (see tools/check_determinism.py).
+# Every notebook in fresh kernels under the machine's best CPU configuration and one generation
+# down (AVX-512 -> AVX2: OpenBLAS Haswell, numpy without AVX-512), compared by nbval's rules:
+# a checked output that depends on the CPU fails CI on some machines (tools/check_determinism.py).
 determinism: data
 	$(PY) tools/check_determinism.py
 
+# The suite against the newest releases, in its own venv, so drift shows before the pins move.
+# It first lists which versions differ from constraints.txt; a failure here is news, not a broken
+# main (the GitHub job that runs it weekly is allowed to fail).
+test-latest:
+	@test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e ".[dev]"
+	$(LATEST)/bin/python tools/update_constraints.py --drift $(LATEST)
+	$(LATEST)/bin/python -m lstm_lab.data
+	$(LATEST)/bin/python -m ruff check .
+	$(LATEST)/bin/python -m pytest
+
+# Maintainers: re-pin to the newest releases (then `make clean test`, .ci/run, commit both files).
+# Standard library only, so it runs even when the old pins no longer install.
+update-constraints:
+	$(PYTHON) tools/update_constraints.py --python $(PYTHON)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LATEST) .pytest_cache .ruff_cache .hypothesis
