@@ -71,6 +71,7 @@ SKIP_COMPARE = ("metadata", "traceback", "prompt_number", "output_type", "name",
 # Variables that select CPU code paths: cleared for "best", set for "reduced".
 CPU_VARIABLES = ("OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES", "NPY_ENABLE_CPU_FEATURES")
 PROBE_MARK = "check_determinism probe: "
+SAME = "best again"  # the second configuration's name when the CPU offers no other
 # Printed from inside a kernel: what it actually runs. Names start with _ so that nothing
 # a notebook defined is touched.
 PROBE_SOURCE = f"""\
@@ -335,12 +336,12 @@ def configurations() -> tuple[list[Configuration], str]:
     cpu = probe_kernel(Configuration("best", "").environ())
     best, reduced, why = choose_configurations(cpu)
     if reduced is None:
-        return [best, Configuration("best again", "a second run of the defaults")], (
+        return [best, Configuration(SAME, "a second run of the defaults")], (
             why + "; comparing two runs of the machine's defaults instead")
     return [best, reduced], why
 
 
-def compare(path: Path, one: Run, two: Run, configs: list[Configuration],
+def compare(one: Run, two: Run, configs: list[Configuration],
             patterns: list[tuple[str, str]]) -> tuple[list[str], list[Difference]]:
     """Problems with one notebook's two runs: stopped runs, wrong kernels, unexpected errors; and differences."""
     lines = []
@@ -372,12 +373,12 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     configs, why = configurations()
-    print(f"check_determinism: {why}.")
+    print(f"check_determinism: {why}.", flush=True)
     for config in configs:
         probe = probe_kernel(config.environ())
         wrong = mismatch(config, probe)
         print(f"  {config.name:8} {config.about}: {config.command_line()}\n"
-              f"           verified in a fresh Python: {describe(probe)}")
+              f"           verified in a fresh Python: {describe(probe)}", flush=True)
         if wrong:
             print(f"check_determinism: configuration '{config.name}' could not be applied: {wrong}", file=sys.stderr)
             return 2
@@ -386,11 +387,14 @@ def main(argv: list[str] | None = None) -> int:
 
     tasks = [(p, c) for p in paths for c in configs]
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        runs = dict(zip(tasks, pool.map(_execute_task, tasks), strict=True))
-        found = {p: compare(p, runs[p, configs[0]], runs[p, configs[1]], configs, patterns) for p in paths}
+        runs = {}
+        for (path, config), run in zip(tasks, pool.map(_execute_task, tasks), strict=True):
+            runs[path, config] = run
+            print(f"  ran {path.name} under '{config.name}' in {run.seconds:.1f} s", flush=True)
+        found = {p: compare(runs[p, configs[0]], runs[p, configs[1]], configs, patterns) for p in paths}
         # A cell that also differs between two runs of 'best' is flaky, not CPU-dependent.
         reruns = {p: pool.submit(execute, p, configs[0]) for p, (_, diffs) in found.items()
-                  if diffs and configs[1].name != "best again"}
+                  if diffs and configs[1].name != SAME}
         flaky = {p: {d.cell for d in differences(runs[p, configs[0]].notebook, again.notebook, patterns)}
                  for p, again in ((p, f.result()) for p, f in reruns.items()) if again.notebook is not None}
 
