@@ -147,7 +147,7 @@ class Configuration:
 def choose_configurations(cpu: dict) -> tuple[Configuration, Configuration | None, str]:
     """The machine's best configuration and one CPU generation below it that the CPU can also run.
 
-    ``cpu`` is a probe result from a kernel with no CPU variables set. Returns (best, reduced or
+    ``cpu`` is a probe result from a Python started with no CPU variables set. Returns (best, reduced or
     None if nothing can be turned down, a sentence saying what was chosen and why).
     """
     features, dispatch = cpu["features"], cpu["dispatch"]
