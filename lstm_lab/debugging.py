@@ -560,11 +560,11 @@ def bigram_accuracy(train_tokens: Sequence[str], test_tokens: Sequence[str]) -> 
     """
     _check_token_lists(train_tokens, test_tokens)
     followers: dict[str, Counter[str]] = {}
-    for word, after in zip(train_tokens, train_tokens[1:]):
+    for word, after in zip(train_tokens, train_tokens[1:], strict=False):  # each word and the next
         followers.setdefault(word, Counter())[after] += 1
     fallback = Counter(train_tokens).most_common(1)[0][0]
     predictions = [followers[w].most_common(1)[0][0] if w in followers else fallback for w in test_tokens[:-1]]
-    return sum(p == w for p, w in zip(predictions, test_tokens[1:])) / (len(test_tokens) - 1)
+    return sum(p == w for p, w in zip(predictions, test_tokens[1:], strict=True)) / (len(test_tokens) - 1)
 
 
 def _check_token_lists(train_tokens: Sequence[str], test_tokens: Sequence[str]) -> None:
