@@ -5,12 +5,16 @@ Each tool answers one question a learner asks of broken code:
 - ``trace_shapes``: what shape does every line of this function produce? (a crash on shapes)
 - ``fix``: change one line of a method and show the change as a diff, keeping the original
   class as it was, so a lesson fixes bugs one at a time without copying the class.
+- ``step_gradient_check``: is the backward pass of one step right? Lesson 6's per-step gradient
+  check, which needs no reference implementation: it works on any project's own code.
 - ``compare_step_with_reference``: does one step of my LSTM, forward and backward, agree with
   ``lstm_lab.lstm`` (which is checked against finite differences and PyTorch)? Which output
   differs, and by how much?
 - ``min_accuracy_for_loss``: the accuracy a given loss guarantees, to see that a reported
   accuracy cannot be right.
 - ``next_word_accuracy``: the reference accuracy of next-symbol predictions.
+- ``most_frequent_word_accuracy``, ``bigram_accuracy``: the controls an accuracy on new text
+  must beat before it means anything (counts, no training).
 
 The model in ``compare_step_with_reference`` uses column vectors, like most LSTM write-ups
 (and the seed notebook this course started from): x (D, 1), h and C (H, 1),
@@ -28,15 +32,18 @@ import math
 import re
 import sys
 import textwrap
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import CodeType, FrameType
 from typing import Any
 
 import numpy as np
 
-from lstm_lab.checks import check_positive_float
+from lstm_lab.checks import check_positive_float, check_positive_int
+from lstm_lab.gradcheck import gradient_check
 from lstm_lab.lstm import GATE_PARAM_NAMES, lstm_step_backward, lstm_step_forward
+from lstm_lab.params import Param
 
 # ----------------------------------------------------------------------------------------------
 # Shapes at every line
@@ -250,6 +257,127 @@ def fix(cls: type, method: str, old: str, new: str, *, name: str | None = None, 
 
 
 # ----------------------------------------------------------------------------------------------
+# One step against finite differences (no reference needed)
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StepGradientReport:
+    """Per-gradient result of ``step_gradient_check``.
+
+    Attributes:
+        rows: (gradient name, shape it should have, shape it had, max relative error or None
+            if the shapes differ), in the order dh_prev, dC_prev, then the parameters.
+        tolerance: the largest relative error that counts as right.
+    """
+
+    rows: list[tuple[str, tuple[int, ...], tuple[int, ...], float | None]]
+    tolerance: float
+
+    @property
+    def failed(self) -> list[str]:
+        """Names of the gradients that are wrong (wrong shape, or relative error >= tolerance)."""
+        return [n for n, _, _, e in self.rows if e is None or not e < self.tolerance]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.rows) and not self.failed
+
+    def __str__(self) -> str:
+        lines = [f"{'gradient':<9} {'shape':<10} {'max relative error':>19}", "-" * 40]
+        for n, expected, got, e in self.rows:
+            # A right gradient is shown as "< tolerance": its rounding noise differs between CPUs.
+            shown = f"shape {got}!" if e is None else f"< {self.tolerance:g}" if e < self.tolerance else f"{e:.1e}"
+            lines.append(f"{n:<9} {str(expected):<10} {shown:>19}")
+        if self.passed:
+            lines.append(f"PASS: every gradient of the step within a relative {self.tolerance:g} of finite differences")
+        else:
+            lines.append(f"FAIL: {', '.join(self.failed)} (tolerance {self.tolerance:g})")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def assert_passed(self) -> None:
+        """Raise AssertionError with the table if any gradient is wrong."""
+        if not self.passed:
+            raise AssertionError(str(self))
+
+
+def step_gradient_check(model: Any, *, seed: int = 0, tolerance: float = 1e-5,
+                        num_checks: int = 20) -> StepGradientReport:
+    """Lesson 6's per-step gradient check of a column-layout LSTM step: no reference needed.
+
+    One step has no loss of its own, so invent one that uses both outputs,
+
+        L = sum(h * G1) + sum(C * G2)       for fixed random G1 (H, 1), G2 (H, 1),
+
+    whose gradients with respect to h and C are exactly G1 and G2. Feed those to
+    ``model.step_backward`` as dh and dC_next, and compare every gradient it returns (dh_prev,
+    dC_prev and each parameter's) with centred differences of L, through
+    ``lstm_lab.gradcheck.gradient_check``. A wrong line of the backward pass shows up in the
+    gradients that depend on it, and in no other, which narrows the search to a few lines.
+    (With h alone in L, dC_next would be zero and a backward pass that dropped it would pass.)
+
+    ``model`` needs what ``compare_step_with_reference`` needs (see its docstring): ``params``
+    with W_f (H, D + H) among them, ``step_forward`` and ``step_backward`` in column layout. The
+    check runs on a deep copy whose weights are redrawn with std 0.5 (at a small initial scale
+    the cell state is tiny and a wrong derivative can agree with the right one to 4 digits), and
+    with random x, h_prev and C_prev; ``model`` itself is not changed.
+
+    Args:
+        model: the object to check.
+        seed: seeds the weights, inputs, G1, G2 and the entries checked.
+        tolerance: a gradient passes if its largest relative error is below this.
+        num_checks: entries checked per array (all of them if it has fewer).
+
+    Returns:
+        a StepGradientReport with one row per gradient.
+    """
+    tolerance = check_positive_float("tolerance", tolerance)
+    num_checks = check_positive_int("num_checks", num_checks)
+    params = getattr(model, "params", None)
+    if not isinstance(params, dict) or "W_f" not in params:
+        raise ValueError("model.params must be a dict of Params with W_f of shape (H, D + H) among them, in "
+                         "column layout (see compare_step_with_reference's docstring).")
+    m = copy.deepcopy(model)
+    H, Z = m.params["W_f"].value.shape
+    rng = np.random.default_rng(seed)
+    for p in m.params.values():
+        p.value[...] = rng.normal(0.0, 0.5, p.value.shape)
+    x = rng.normal(size=(Z - H, 1))
+    h_prev, C_prev = Param("h_prev", rng.normal(size=(H, 1))), Param("C_prev", rng.normal(size=(H, 1)))
+    G1, G2 = rng.normal(size=(H, 1)), rng.normal(size=(H, 1))
+
+    def step_loss() -> float:
+        h, C, _ = m.step_forward(x, h_prev.value, C_prev.value)
+        return float(np.sum(h * G1) + np.sum(C * G2))
+
+    _, _, cache = m.step_forward(x, h_prev.value, C_prev.value)
+    dh_prev, dC_prev, grads = m.step_backward(G1, G2, cache)
+    analytic = {"h_prev": dh_prev, "C_prev": dC_prev, **grads}
+    unknown = [n for n in grads if n not in m.params]
+    if unknown:
+        raise ValueError(f"step_backward returned gradients for {', '.join(unknown)}, which are not in model.params.")
+    arrays = {"h_prev": h_prev, "C_prev": C_prev, **{n: m.params[n] for n in grads}}
+    rows: list[tuple[str, tuple[int, ...], tuple[int, ...], float | None]] = []
+    checked = []
+    for n, p in arrays.items():
+        g = np.asarray(analytic[n], dtype=np.float64)
+        if g.shape != p.shape:
+            rows.append((f"d{n}", p.shape, g.shape, None))
+            continue
+        p.grad = g.copy()
+        checked.append(p)
+        rows.append((f"d{n}", p.shape, g.shape, 0.0))
+    if checked:
+        report = gradient_check(step_loss, checked, tolerance=tolerance, num_checks=num_checks, rng=seed)
+        errors = {f"d{r.name}": r.max_rel_error for r in report.rows}
+        rows = [(n, e, g, None if d is None else errors[n]) for n, e, g, d in rows]
+    return StepGradientReport(rows, tolerance)
+
+
+# ----------------------------------------------------------------------------------------------
 # Agreement with the reference LSTM step
 # ----------------------------------------------------------------------------------------------
 
@@ -396,3 +524,54 @@ def min_accuracy_for_loss(loss_per_word: float) -> float:
         raise ValueError(f"loss_per_word must be finite and >= 0 (a cross-entropy), got {loss_per_word!r}.")
     return max(0.0, 1.0 - float(loss_per_word) / math.log(2.0))
 
+
+def most_frequent_word_accuracy(train_tokens: Sequence[str], test_tokens: Sequence[str]) -> float:
+    """Accuracy on ``test_tokens[1:]`` of always predicting the most frequent word of ``train_tokens``.
+
+    The weakest control for a next-word accuracy: a model that does not beat it has learned
+    nothing about order. Ties go to the word seen first.
+
+    Args:
+        train_tokens: the text the counts come from, as tokens (at least one).
+        test_tokens: the text to predict (at least two tokens: one prediction).
+
+    Returns:
+        a float in [0, 1].
+    """
+    _check_token_lists(train_tokens, test_tokens)
+    best = Counter(train_tokens).most_common(1)[0][0]
+    return sum(w == best for w in test_tokens[1:]) / (len(test_tokens) - 1)
+
+
+def bigram_accuracy(train_tokens: Sequence[str], test_tokens: Sequence[str]) -> float:
+    """Accuracy on ``test_tokens`` of a bigram table counted on ``train_tokens``.
+
+    After each test word, predict the word that followed it most often in the training text
+    (ties: the one seen first); after a word never followed by anything there, the most
+    frequent word. A count table with one word of context, no training and no rounding: a
+    model whose accuracy on new text does not beat it has not learned more than word pairs.
+
+    Args:
+        train_tokens: the text the counts come from, as tokens (at least one).
+        test_tokens: the text to predict (at least two tokens: one prediction).
+
+    Returns:
+        a float in [0, 1].
+    """
+    _check_token_lists(train_tokens, test_tokens)
+    followers: dict[str, Counter[str]] = {}
+    for word, after in zip(train_tokens, train_tokens[1:], strict=False):  # each word and the next
+        followers.setdefault(word, Counter())[after] += 1
+    fallback = Counter(train_tokens).most_common(1)[0][0]
+    predictions = [followers[w].most_common(1)[0][0] if w in followers else fallback for w in test_tokens[:-1]]
+    return sum(p == w for p, w in zip(predictions, test_tokens[1:], strict=True)) / (len(test_tokens) - 1)
+
+
+def _check_token_lists(train_tokens: Sequence[str], test_tokens: Sequence[str]) -> None:
+    for name, tokens, least in (("train_tokens", train_tokens, 1), ("test_tokens", test_tokens, 2)):
+        if isinstance(tokens, str):
+            raise ValueError(f"{name} must be a list of tokens, got a str; split it first, e.g. "
+                             "tokenize_words(text).")
+        if len(tokens) < least:
+            raise ValueError(f"{name} has {len(tokens)} tokens; it needs at least {least} "
+                             f"({'one word to count' if least == 1 else 'two: a word and the one to predict'}).")

@@ -12,10 +12,13 @@ from hypothesis import strategies as st
 
 from lstm_lab.activations import sigmoid
 from lstm_lab.debugging import (
+    bigram_accuracy,
     compare_step_with_reference,
     fix,
     min_accuracy_for_loss,
+    most_frequent_word_accuracy,
     next_word_accuracy,
+    step_gradient_check,
     trace_shapes,
 )
 from lstm_lab.params import Param
@@ -99,6 +102,58 @@ def test_compare_needs_the_gate_params():
 
     with pytest.raises(ValueError, match="W_f, b_f"):
         compare_step_with_reference(NoParams())
+
+
+# ----- step_gradient_check: the same diagnosis without a reference ------------------------------
+
+
+def test_correct_step_passes_the_step_gradient_check():
+    report = step_gradient_check(ColumnLSTM())
+    assert report.passed and report.failed == [] and len(report.rows) == 10
+    assert [r[0] for r in report.rows[:2]] == ["dh_prev", "dC_prev"]
+    assert "PASS" in str(report) and "< 1e-05" in str(report)
+    report.assert_passed()
+
+
+def test_step_check_finds_the_tanh_derivative_where_the_reference_does():
+    Broken = fix(ColumnLSTM, "step_backward", "(1 - np.tanh(C) ** 2)", "(1 - C ** 2)", show=False)
+    report = step_gradient_check(Broken(V=6, H=5))
+    assert report.failed == ["dh_prev", "dC_prev", "dW_f", "db_f", "dW_i", "db_i", "dW_C", "db_C"]
+    assert report.failed == compare_step_with_reference(Broken(V=6, H=5)).failed
+    with pytest.raises(AssertionError, match="FAIL: dh_prev"):
+        report.assert_passed()
+
+
+def test_step_check_catches_a_dropped_dC_next():
+    # dC_next is fed G2, not zero, so a backward pass that ignores it cannot pass.
+    Broken = fix(ColumnLSTM, "step_backward", "dC = dC_next + dh", "dC = dh", show=False)
+    assert "dC_prev" in step_gradient_check(Broken()).failed
+
+
+def test_step_check_reports_a_wrong_shape_and_checks_the_rest():
+    Broken = fix(ColumnLSTM, "step_backward", "dz[self.V:]", "dz[self.H:]", show=False)
+    report = step_gradient_check(Broken())
+    assert report.failed == ["dh_prev"] and "shape (5, 1)!" in str(report)
+
+
+def test_step_check_catches_an_error_in_one_gate_only():
+    Broken = fix(ColumnLSTM, "step_backward", '"o": do * o * (1 - o)', '"o": do * (1 - o)', show=False)
+    assert step_gradient_check(Broken()).failed == ["dh_prev", "dW_o", "db_o"]
+
+
+def test_step_check_does_not_change_the_model_and_needs_params():
+    model = ColumnLSTM()
+    before = {n: p.value.copy() for n, p in model.params.items()}
+    step_gradient_check(model)
+    assert all(np.array_equal(before[n], p.value) for n, p in model.params.items())
+
+    class NoParams:
+        params: dict = {}
+
+    with pytest.raises(ValueError, match="W_f of shape"):
+        step_gradient_check(NoParams())
+    with pytest.raises(ValueError, match="num_checks"):
+        step_gradient_check(model, num_checks=0)
 
 
 # ----- trace_shapes ---------------------------------------------------------------------------
@@ -211,6 +266,24 @@ def test_next_word_accuracy():
     assert next_word_accuracy(logits, np.array([1, 0, 2, 2])) == 0.75
     with pytest.raises(ValueError, match=r"\(T, V\)"):
         next_word_accuracy(logits, np.array([1, 0]))
+
+
+def test_count_baselines_by_hand():
+    train = "a b a c a b d".split()
+    # the most frequent word is a; after a comes b (twice) rather than c; after d nothing: fall back to a
+    assert most_frequent_word_accuracy(train, "b a c a".split()) == 2 / 3
+    assert bigram_accuracy(train, "a b a c".split()) == 2 / 3      # a->b right, b->a right, a->c wrong
+    assert bigram_accuracy(train, "d a x a".split()) == 2 / 3      # d->a (fallback), x->a (unknown: fallback)
+    assert bigram_accuracy("x y x z".split(), "x z".split()) == 0.0  # tie y/z: the one seen first, y
+
+
+def test_count_baselines_refuse_unusable_input():
+    with pytest.raises(ValueError, match="a list of tokens, got a str"):
+        bigram_accuracy("a b c", ["a", "b"])
+    with pytest.raises(ValueError, match="test_tokens has 1 tokens"):
+        most_frequent_word_accuracy(["a"], ["a"])
+    with pytest.raises(ValueError, match="train_tokens has 0 tokens"):
+        bigram_accuracy([], ["a", "b"])
 
 
 def test_min_accuracy_for_loss_values():
