@@ -351,6 +351,30 @@ def gradient_norms(model: RNN | LSTM, inputs: np.ndarray, targets: np.ndarray) -
     return {"h": norms_h}
 
 
+def forget_products(model: LSTM, inputs: np.ndarray) -> np.ndarray:
+    """How much of a gradient on the last cell state survives k steps back along the cell alone.
+
+    Along the cell, dL/dC_{t-1} gets dL/dC_t * f_t (Lesson 6), so k steps back from the last
+    step T - 1 the factor is f_{T-1} * f_{T-2} * ... * f_{T-k}, unit by unit. (The whole
+    gradient also picks up contributions through h at every step; ``gradient_norms``
+    measures that.)
+
+    Args:
+        model: an ``LSTM``. inputs: (B, T) ids, read from the zero state.
+
+    Returns:
+        (T + 1,) the product for k = 0 (1.0), 1, ..., T, averaged over the batch and the units.
+    """
+    inputs = check_ids(inputs, "inputs", 2, model.vocab_size)
+    B, _ = inputs.shape
+    p = {name: getattr(model, name).value for name in GATE_PARAM_NAMES}
+    h0, C0 = model.initial_state(B)
+    _, cache = lstm_forward(one_hot(inputs, model.vocab_size, dtype=model.dtype), h0, C0, p)
+    f_back = np.stack([step["f"] for step in reversed(cache["steps"])])  # (T, B, H), last step first
+    products = np.cumprod(f_back.astype(np.float64), axis=0).mean(axis=(1, 2))
+    return np.concatenate([[1.0], products])
+
+
 def windows_with_targets(ids: np.ndarray, n: int, length: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``n`` random windows of ``length`` ids from a text, and the id after each.
 

@@ -215,3 +215,17 @@ def test_shifted_null_is_the_best_correlation_at_each_shift():
     shifts = np.random.default_rng(7).integers(30, 271, size=4)
     want = [inside.best_abs_correlation(cells, np.roll(signal, int(s))) for s in shifts]
     np.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+def test_forget_products_multiply_the_gates_along_the_cell():
+    from lstm_lab.lstm import gate_activations
+
+    model = LSTM(6, 4, seed=2)
+    inputs = np.random.default_rng(0).integers(0, 6, size=(3, 7))
+    got = inside.forget_products(model, inputs)
+    f = np.stack([gate_activations(model, row)["f"] for row in inputs])  # (B, T, H)
+    assert got.shape == (8,) and got[0] == 1.0
+    for k in (1, 3, 7):
+        np.testing.assert_allclose(got[k], np.prod(f[:, 7 - k :], axis=1).mean(), rtol=1e-12)
+    model.b_f.value[:] = 3.0  # gates start near sigmoid(3) = 0.95
+    assert inside.forget_products(model, inputs)[7] == pytest.approx(0.95**7, rel=0.1)
