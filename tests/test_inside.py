@@ -45,13 +45,16 @@ def test_exercise_check_passes_the_reference_and_names_classic_mistakes():
     assert "return" in inside.check_correlations(lambda v, f: None).message
 
 
-def test_text_heatmap_has_one_coloured_box_per_character():
+def test_text_heatmap_colours_one_box_per_character():
     fig = inside.text_heatmap("ab\ncd", np.array([-1.0, 0.0, 1.0, 0.5, -0.5]), width=10, title="t")
     ax = fig.axes[0]
-    assert len(ax.patches) == 5 and [t.get_text() for t in ax.texts] == ["a", "b", "⏎", "c", "d"]
-    reds = ax.patches[2].get_facecolor()
-    blues = ax.patches[0].get_facecolor()
+    assert [t.get_text() for t in ax.texts] == ["a", "b", "⏎", "c", "d"]
+    (image,) = ax.images  # one box per grid cell: row 0 is "ab⏎", row 1 is "cd"
+    boxes = image.get_array()
+    assert boxes.shape == (2, 10, 4)
+    reds, blues, white = boxes[0, 2], boxes[0, 0], boxes[1, 5]
     assert reds[0] > reds[2] and blues[2] > blues[0]  # positive red, negative blue
+    assert np.allclose(white, 1.0)  # no character there: no colour
     with pytest.raises(ValueError, match="one number per character"):
         inside.text_heatmap("abc", np.zeros(2))
 
