@@ -177,15 +177,22 @@ def train_recall(
     lr: float = 1e-2,
     clip_norm: float = 1.0,
     seed: int = 0,
+    stop_loss: float | None = None,
 ) -> list[float]:
     """Train ``model`` on the recall task, distances drawn uniformly from min_distance..max_distance.
 
     Every sequence has ``length`` symbols (default max_distance + 1, the shortest in which
     every distance fits), so all batches have one shape. Adam with gradient-norm clipping;
-    fresh random sequences every step, so there is nothing to overfit.
+    fresh random sequences every step, so there is nothing to overfit, and the training
+    loss of a batch is an honest estimate of the test loss.
+
+    Args:
+        num_steps: the budget: at most this many steps.
+        stop_loss: stop early once the mean loss of the last 10 batches is below it (the task
+            is solved: 0.05 nats means the answer gets probability about 0.95). None: never.
 
     Returns:
-        the training loss (nats) of every step.
+        the training loss (nats) of every step taken.
     """
     num_steps = check_positive_int("num_steps", num_steps)
     max_distance = check_positive_int("max_distance", max_distance)
@@ -197,15 +204,19 @@ def train_recall(
         )
     length = max_distance + 1 if length is None else check_positive_int("length", length)
     batch_size = check_positive_int("batch_size", batch_size)
+    if stop_loss is not None and not stop_loss > 0:
+        raise ValueError(f"stop_loss must be a positive number of nats (e.g. 0.05) or None, got {stop_loss!r}.")
     rng = np.random.default_rng(seed)
     optimizer = Adam(lr=lr)
-    losses = []
+    losses: list[float] = []
     for _ in range(num_steps):
         distances = rng.integers(min_distance, max_distance + 1, size=batch_size)
         ids, answers = make_recall_batch(rng, distances, length)
         losses.append(last_step_loss(model, ids, answers))
         clip_by_global_norm(model.params, clip_norm)
         optimizer.step(model.params)
+        if stop_loss is not None and len(losses) >= 10 and np.mean(losses[-10:]) < stop_loss:
+            break
     return losses
 
 
@@ -239,6 +250,7 @@ def accuracy_by_distance(
     num_steps: int,
     lr: float = 1e-2,
     seed: int = 0,
+    stop_loss: float | None = None,
 ) -> dict[int, float]:
     """Train a fresh model for EACH distance d (key exactly d steps before the query), then test it.
 
@@ -248,7 +260,8 @@ def accuracy_by_distance(
     Args:
         make_model: returns a new, untrained model (called once per distance).
         distances: the distances to try.
-        num_steps: training steps per distance.
+        num_steps: training steps per distance (the budget).
+        stop_loss: see ``train_recall``.
 
     Returns:
         {distance: test accuracy on fresh sequences}.
@@ -256,6 +269,76 @@ def accuracy_by_distance(
     result = {}
     for d in distances:
         model = make_model()
-        train_recall(model, num_steps=num_steps, max_distance=d, min_distance=d, lr=lr, seed=seed)
+        train_recall(model, num_steps=num_steps, max_distance=d, min_distance=d, lr=lr, seed=seed,
+                     stop_loss=stop_loss)
         result[int(d)] = recall_accuracy(model, [d], length=d + 1, seed=seed + 1)[int(d)]
     return result
+
+
+def recall_table(
+    make_model: Callable[[int], RNN | LSTM],
+    distances: Sequence[int],
+    seeds: Sequence[int],
+    *,
+    num_steps: int,
+    lr: float = 1e-2,
+    stop_loss: float | None = 0.05,
+) -> np.ndarray:
+    """``accuracy_by_distance`` for several seeds: one row per seed, one column per distance.
+
+    Args:
+        make_model: ``make_model(seed)`` returns a new, untrained model; the seed also draws
+            the training and test sequences, so each seed is a whole independent run.
+
+    Returns:
+        (len(seeds), len(distances)) test accuracies.
+    """
+    rows = []
+    for seed in seeds:
+        acc = accuracy_by_distance(lambda s=seed: make_model(s), distances, num_steps=num_steps, lr=lr,
+                                   seed=seed, stop_loss=stop_loss)
+        rows.append([acc[int(d)] for d in distances])
+    return np.array(rows)
+
+
+# ----------------------------------------------------------------------------------------------
+# The models the lesson compares
+# ----------------------------------------------------------------------------------------------
+
+#: The recurrent initialisations ``recall_rnn`` knows.
+RNN_INITS = ("gaussian", "orthogonal", "identity")
+
+
+def recall_rnn(hidden_size: int, init: str = "gaussian", seed: int = 0) -> RNN:
+    """An RNN for the recall task, its W_hh started one of three ways (all with spectral radius 1):
+
+    - ``"gaussian"``: N(0, 1/H) entries, as Lesson 6's fair RNN: the largest eigenvalue has
+      size about 1;
+    - ``"orthogonal"``: a random orthogonal matrix: EVERY eigenvalue has size 1, so no
+      direction of h shrinks through W_hh (only through tanh');
+    - ``"identity"``: W_hh = I, h_t = tanh(h_{t-1} + x_t W_xh + b): each unit keeps its own
+      value, as in Le, Jaitly and Hinton's IRNN (2015, with ReLU instead of tanh).
+
+    W_xh and W_hy are N(0, 1/H) in all three.
+    """
+    if init not in RNN_INITS:
+        raise ValueError(f"unknown init {init!r}; choose one of {', '.join(repr(n) for n in RNN_INITS)}.")
+    H = check_positive_int("hidden_size", hidden_size)
+    model = RNN(VOCAB_SIZE, H, seed=seed, weight_scale=H**-0.5)
+    if init == "orthogonal":
+        Q, R = np.linalg.qr(np.random.default_rng([seed, 1]).standard_normal((H, H)))
+        model.W_hh.value[...] = Q * np.sign(np.diag(R))  # the sign fix makes Q uniformly random
+    elif init == "identity":
+        model.W_hh.value[...] = np.eye(H)
+    return model
+
+
+def recall_lstm(hidden_size: int, forget_bias: float = 1.0, seed: int = 0) -> LSTM:
+    """An LSTM for the recall task with the default initialisation and b_f = ``forget_bias``.
+
+    At the start every forget gate is close to sigmoid(forget_bias): 0.73 for the default 1,
+    0.95 for 3.
+    """
+    model = LSTM(VOCAB_SIZE, check_positive_int("hidden_size", hidden_size), seed=seed)
+    model.b_f.value[...] = float(forget_bias)
+    return model

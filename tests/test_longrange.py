@@ -109,3 +109,40 @@ def test_accuracy_by_distance_trains_one_model_per_distance():
 def test_min_distance_above_max_is_refused():
     with pytest.raises(ValueError, match="min_distance"):
         longrange.train_recall(LSTM(VOCAB_SIZE, 4), num_steps=1, max_distance=3, min_distance=5)
+
+
+def test_training_stops_early_once_solved_and_not_before():
+    model = LSTM(VOCAB_SIZE, 16, seed=0)
+    losses = longrange.train_recall(model, num_steps=300, max_distance=3, min_distance=3, lr=0.02,
+                                    stop_loss=0.05)
+    assert 10 <= len(losses) < 300 and np.mean(losses[-10:]) < 0.05
+    assert np.mean(losses[-11:-1]) >= 0.05  # it stopped at the first step the mean was below
+    with pytest.raises(ValueError, match="stop_loss"):
+        longrange.train_recall(model, num_steps=1, max_distance=3, stop_loss=0.0)
+
+
+def test_recall_table_has_a_row_per_seed_and_each_seed_is_its_own_run():
+    table = longrange.recall_table(lambda s: longrange.recall_rnn(8, seed=s), [2, 3], [0, 1], num_steps=150)
+    assert table.shape == (2, 2) and np.all(table[:, 0] > 0.9)
+    again = longrange.recall_table(lambda s: longrange.recall_rnn(8, seed=s), [2, 3], [1], num_steps=150)
+    np.testing.assert_array_equal(again[0], table[1])
+
+
+@pytest.mark.parametrize("init", longrange.RNN_INITS)
+def test_recall_rnn_inits_have_spectral_radius_one(init):
+    W = longrange.recall_rnn(32, init, seed=0).W_hh.value
+    radius = np.abs(np.linalg.eigvals(W)).max()
+    assert 0.75 < radius < 1.25
+    if init != "gaussian":
+        np.testing.assert_allclose(W @ W.T, np.eye(32), atol=1e-12)  # orthogonal: nothing shrinks
+    with pytest.raises(ValueError, match="unknown init"):
+        longrange.recall_rnn(4, "xavier")
+
+
+def test_recall_lstm_forget_gates_start_near_sigmoid_of_the_bias():
+    from lstm_lab.lstm import gate_activations
+
+    ids, _ = longrange.make_recall_batch(np.random.default_rng(0), [10], length=20)
+    for b_f in (1.0, 3.0):
+        f = gate_activations(longrange.recall_lstm(32, b_f, seed=0), ids[0])["f"]
+        assert abs(f.mean() - 1 / (1 + np.exp(-b_f))) < 0.03
