@@ -257,7 +257,8 @@ def check_function(
                 msg += f"\nHint: {mistake.hint}"
                 break
         else:
-            if hint:
+            # An untouched stub returns None: its stored output must not show the recipe.
+            if hint and got_raw is not None:
                 msg += f"\nHint: {hint}"
         return CheckResult(False, msg)
     return CheckResult(True, f"✓ {name} matches the reference on {n_cases} random cases")

@@ -359,3 +359,11 @@ def test_lstm_step_backward_with_the_learners_own_forward():
 
     assert check_lstm_step_backward(my_backward, forward_fn=my_forward).passed
     assert not check_lstm_step_backward(my_backward).passed  # lstm_lab's cache is not the learner's tuple
+
+
+def test_an_untouched_stub_is_told_what_is_missing_but_not_the_recipe():
+    # A stub that returns None is what every stored exercise output shows: no solution there.
+    result = check_rnn_step_forward(lambda x, h_prev, W_xh, W_hh, b_h: None)
+    assert not result.passed
+    assert "None" in result.message
+    assert "Hint:" not in result.message and "np.tanh" not in result.message, result.message
