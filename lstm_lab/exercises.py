@@ -249,6 +249,16 @@ def check_function(
         if problem is None:
             continue
         msg = f"✗ {name}, case {case} of {n_cases}: {problem}"
+        # An untouched stub (returns None; for in-place functions, changes nothing) is what a
+        # stored exercise output shows: it gets no hint, since hints point at the solution.
+        if _is_untouched_stub(got_raw, got, args, after_call, output_names, rtol, atol):
+            if after_call is None:
+                return CheckResult(False, msg + "\n(The function is still the stub: write it, then run this check again.)")
+            return CheckResult(
+                False,
+                msg + "\n(Nothing changed: either the function is still the stub, or it made new arrays without"
+                " writing them into the caller's. It must work in place, changing the arrays it was given.)",
+            )
         for mistake in mistakes:
             mistake_args = copy.deepcopy(args)
             mistaken = mistake.outputs(*mistake_args)
@@ -257,11 +267,28 @@ def check_function(
                 msg += f"\nHint: {mistake.hint}"
                 break
         else:
-            # An untouched stub returns None: its stored output must not show the recipe.
-            if hint and got_raw is not None:
+            if hint:
                 msg += f"\nHint: {hint}"
         return CheckResult(False, msg)
     return CheckResult(True, f"✓ {name} matches the reference on {n_cases} random cases")
+
+
+def _is_untouched_stub(
+    got_raw: Any,
+    got: Any,
+    args: tuple,
+    after_call: Callable[[tuple, Any], Any] | None,
+    output_names: Sequence[str] | None,
+    rtol: float,
+    atol: float,
+) -> bool:
+    """True for a function that returned None and, if it works in place, changed nothing."""
+    if got_raw is not None:
+        return False
+    if after_call is None:
+        return True
+    unchanged = after_call(copy.deepcopy(args), None)
+    return _compare(got, unchanged, output_names, rtol, atol) is None
 
 
 # ----- the checkers the notebooks call ------------------------------------------------------

@@ -367,3 +367,17 @@ def test_an_untouched_stub_is_told_what_is_missing_but_not_the_recipe():
     assert not result.passed
     assert "None" in result.message
     assert "Hint:" not in result.message and "np.tanh" not in result.message, result.message
+
+
+def test_an_in_place_stub_gets_no_recipe_but_a_wrong_in_place_attempt_gets_the_hint():
+    def does_nothing(params, limit):
+        return None
+
+    def clips_only_to_one_side_and_scales(params, limit):
+        for p in params:
+            p.grad *= 0.5
+
+    stub = check_clip_by_value(does_nothing)
+    assert not stub.passed and "Hint:" not in stub.message, stub.message
+    attempt = check_clip_by_value(clips_only_to_one_side_and_scales)
+    assert not attempt.passed and "Hint:" in attempt.message, attempt.message
