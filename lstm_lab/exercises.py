@@ -253,7 +253,7 @@ def check_function(
         # stored exercise output shows: it gets no hint, since hints point at the solution.
         if _is_untouched_stub(got_raw, got, args, after_call, output_names, rtol, atol):
             if after_call is None:
-                return CheckResult(False, msg + "\n(The function is still the stub: write it, then run this check again.)")
+                return CheckResult(False, msg + "\n(The function is still the stub: write it, then check again.)")
             return CheckResult(
                 False,
                 msg + "\n(Nothing changed: either the function is still the stub, or it made new arrays without"
