@@ -1,0 +1,346 @@
+"""Mutation check: does the unit-test suite catch realistic one-line bugs?
+
+Each mutant below is one small, plausible mistake in lstm_lab (a dropped term of a
+gradient, a state that is not carried, a file written in place, ...): a file, the exact
+original snippet, its replacement, and the unit-test files that cover that code. For each
+mutant this script copies the package and its tests to a temporary folder (the working
+tree is never touched), applies the one change there, and runs only those test files
+(no notebooks). A mutant is *killed* when the tests fail, *survived* when they pass.
+
+    python tools/mutants.py            # all mutants, two at a time; exit 1 unless all are killed
+    python tools/mutants.py --list     # what would run
+    python tools/mutants.py --only adagrad-sum-sq-not-squared clip-value-skipped
+
+An original snippet that is not found exactly once in its file stops the run before any
+mutant runs (exit 2): after a refactor that moved the code, the mutant must be updated,
+never silently counted. The covering tests are first run once on the unchanged copy, so a
+suite that already fails is reported as such and not as mutants killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: What a mutant's temporary tree holds: copied (the package may be mutated, tests are run) ...
+COPIED = ("lstm_lab", "tests", "pyproject.toml")
+#: ... and linked read-only (the corpus, for tests that read it).
+LINKED = ("data",)
+#: Unit tests only: stop at the first failure, no notebooks, no cache written into the copy.
+PYTEST_ARGS = ("-x", "-q", "-p", "no:cacheprovider", "-p", "no:nbval", "-o", "addopts=")
+TIMEOUT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One planted bug: in ``file``, ``original`` (found exactly once) becomes ``replacement``."""
+
+    name: str
+    file: str
+    original: str
+    replacement: str
+    tests: tuple[str, ...]
+
+
+@dataclass
+class Result:
+    mutant: Mutant
+    status: str  # "killed", "survived" or "error"
+    seconds: float
+    detail: str = ""
+
+
+class MutantError(RuntimeError):
+    """A mutant cannot be applied (its snippet is missing or ambiguous) or its tests cannot run."""
+
+
+# The files mutated, and the test files that cover them.
+LSTM, RNN, TRAIN, BATCH = "lstm_lab/lstm.py", "lstm_lab/rnn.py", "lstm_lab/train.py", "lstm_lab/batching.py"
+OPTIM, CHECKS, CKPT = "lstm_lab/optim.py", "lstm_lab/checks.py", "lstm_lab/checkpoint.py"
+GRADCHECK, DATA, VOCAB = "lstm_lab/gradcheck.py", "lstm_lab/data.py", "lstm_lab/vocab.py"
+SAMPLING, EXERCISES, WIDGETS = "lstm_lab/sampling.py", "lstm_lab/exercises.py", "lstm_lab/widgets.py"
+t_lstm, t_rnn, t_train, t_batch = "tests/test_lstm.py", "tests/test_rnn.py", "tests/test_train.py", "tests/test_batching.py"
+t_optim, t_ckpt, t_bad = "tests/test_optim.py", "tests/test_checkpoint.py", "tests/test_bad_input.py"
+
+MUTANTS: tuple[Mutant, ...] = (
+    # -- the LSTM, readable per-step backward
+    Mutant("lstm-step-dC-drops-the-highway", LSTM, "dC = dC_next + dh_next * o * dtanh(tanh_C)",
+           "dC = dh_next * o * dtanh(tanh_C)", (t_lstm,)),
+    Mutant("lstm-step-dC_prev-uses-input-gate", LSTM, "dC_prev = dC * f", "dC_prev = dC * i", (t_lstm,)),
+    Mutant("lstm-step-forget-gate-tanh-derivative", LSTM, "da_f = df * dsigmoid(f)", "da_f = df * dtanh(f)",
+           (t_lstm,)),
+    Mutant("lstm-step-dz-misses-output-gate", LSTM, 'da_C @ p["W_C"].T + da_o @ p["W_o"].T', 'da_C @ p["W_C"].T',
+           (t_lstm,)),
+    Mutant("lstm-bptt-drops-recurrent-gradient", LSTM, "lstm_step_backward(dh[:, t] + dh_next, dC_next, steps[t])",
+           "lstm_step_backward(dh[:, t], dC_next, steps[t])", (t_lstm,)),
+    # -- the LSTM, fused backward
+    Mutant("lstm-fused-highway-uses-input-gate", LSTM, "np.multiply(dC, f[t], out=dC_next)",
+           "np.multiply(dC, i[t], out=dC_next)", (t_lstm,)),
+    Mutant("lstm-fused-forget-uses-C_t-not-C_t-1", LSTM, "G4[:, :, 0] *= Cs[:T]", "G4[:, :, 0] *= Cs[1:]", (t_lstm,)),
+    Mutant("lstm-fused-drops-dh-from-next-step", LSTM, "np.add(dh_tm[t], dh_next, out=dh_t)",
+           "np.copyto(dh_t, dh_tm[t])", (t_lstm,)),
+    Mutant("lstm-fused-dC-forgets-dC_next", LSTM, "        dC += dC_next\n", "        dC += 0.0\n", (t_lstm,)),
+    # -- the vanilla RNN
+    Mutant("rnn-step-skips-tanh-derivative", RNN, "dz = dh_next * dtanh(h_next)", "dz = dh_next", (t_rnn,)),
+    Mutant("rnn-step-dh_prev-untransposed", RNN, "dh_prev = dz @ W_hh.T", "dh_prev = dz @ W_hh", (t_rnn,)),
+    Mutant("rnn-step-dW_hh-from-h_next", RNN, "dW_hh = h_prev.T @ dz", "dW_hh = h_next.T @ dz", (t_rnn,)),
+    Mutant("rnn-bptt-drops-recurrent-gradient", RNN, "rnn_step_backward(dh[:, t] + dh_recurrent, cache[t])",
+           "rnn_step_backward(dh[:, t], cache[t])", (t_rnn,)),
+    # -- optimisers
+    Mutant("sgd-ignores-learning-rate", OPTIM, "p.value -= self.lr * p.grad", "p.value -= p.grad", (t_optim,)),
+    Mutant("adagrad-sum-sq-not-squared", OPTIM, "sum_sq += p.grad * p.grad", "sum_sq += p.grad", (t_optim,)),
+    Mutant("adagrad-no-eps", OPTIM, "self.lr * p.grad / np.sqrt(sum_sq + self.eps)", "self.lr * p.grad / np.sqrt(sum_sq)",
+           (t_optim,)),
+    Mutant("adam-no-bias-correction-of-m", OPTIM, "m_hat = m / (1.0 - self.beta1**t)", "m_hat = m", (t_optim,)),
+    Mutant("adam-v-not-squared", OPTIM, "v += (1.0 - self.beta2) * p.grad * p.grad", "v += (1.0 - self.beta2) * p.grad",
+           (t_optim,)),
+    # -- clipping
+    Mutant("clip-by-value-one-sided", OPTIM, "np.clip(p.grad, -limit, limit, out=p.grad)",
+           "np.clip(p.grad, None, limit, out=p.grad)", (t_optim, t_train)),
+    Mutant("clip-by-norm-inverted-test", OPTIM, "norm > max_norm:", "norm < max_norm:", (t_optim, t_train)),
+    Mutant("clip-by-norm-inverted-scale", OPTIM, "scale = max_norm / norm", "scale = norm / max_norm", (t_optim, t_train)),
+    # -- train: clipping, state handling, losses, early stopping
+    Mutant("train-clip-value-skipped", TRAIN, "clip_by_value(model.params, clip_value)", "None", (t_train,)),
+    Mutant("train-state-not-carried", TRAIN, "done, state = step, next_state", "done = step", (t_train,)),
+    Mutant("train-state-not-reset-on-a-new-pass", TRAIN,
+           "state = model.initial_state(batch_size)  # the streams start over", "pass", (t_train,)),
+    Mutant("evaluate-loss-wrong-weights", TRAIN, "total += loss * inputs.shape[0]", "total += loss * inputs.shape[1]",
+           (t_train,)),
+    Mutant("train-loss-not-per-character", TRAIN, "loss_sum += loss / seq_length", "loss_sum += loss", (t_train,)),
+    Mutant("early-stopping-one-evaluation-late", TRAIN, "since_best >= patience", "since_best > patience", (t_train,)),
+    Mutant("early-stopping-never-resets", TRAIN, "since_best = 0 if improved else since_best + 1",
+           "since_best = since_best + 1", (t_train,)),
+    # -- batching
+    Mutant("streams-interleaved", BATCH, "arr[: B * L].reshape(B, L).copy()", "arr[: B * L].reshape(L, B).T.copy()",
+           (t_batch,)),
+    Mutant("targets-not-shifted", BATCH, "targets = streams[:, k * T + 1 : (k + 1) * T + 1]",
+           "targets = streams[:, k * T : (k + 1) * T]", (t_batch,)),
+    Mutant("num-windows-forgets-the-last-target", BATCH, "max(int(stream_length) - 1, 0) // T",
+           "max(int(stream_length), 0) // T", (t_batch,)),
+    Mutant("validation-split-takes-the-start", BATCH, "return arr[:n_train].copy(), arr[n_train:].copy()",
+           "return arr[n_val:].copy(), arr[:n_val].copy()", (t_batch,)),
+    # -- sampling
+    Mutant("temperature-multiplies", SAMPLING, "np.exp(shifted / t)", "np.exp(shifted * t)", ("tests/test_sampling.py",)),
+    Mutant("softmax-not-shifted", SAMPLING, "shifted = shifted - shifted.max(axis=-1, keepdims=True)",
+           "shifted = shifted", ("tests/test_sampling.py",)),
+    Mutant("sample-state-not-carried", SAMPLING, "logits, state = model.step(out[k : k + 1], state)",
+           "logits, _ = model.step(out[k : k + 1], state)", ("tests/test_sampling.py",)),
+    # -- vocabulary
+    Mutant("vocab-not-sorted", VOCAB, "self.symbols: list[str] = sorted(unique)",
+           "self.symbols: list[str] = list(unique)", ("tests/test_vocab.py",)),
+    Mutant("decode-words-without-spaces", VOCAB, 'return ("" if self.kind == "char" else " ").join',
+           'return "".join', ("tests/test_vocab.py", "tests/test_words.py")),
+    Mutant("decode-accepts-id-V", VOCAB, "(arr < 0) | (arr >= self.size)", "(arr < 0) | (arr > self.size)",
+           ("tests/test_vocab.py",)),
+    Mutant("tokenize-keeps-spaces", VOCAB, "        if not ch.isspace():\n", "        if True:\n",
+           ("tests/test_words.py", "tests/test_vocab.py")),
+    # -- model input checks
+    Mutant("check-ids-accepts-negative", CHECKS, "bad = (arr < 0) | (arr >= vocab_size)", "bad = arr >= vocab_size",
+           (t_bad, t_rnn, t_lstm)),
+    # -- corpus cleaning
+    Mutant("newlines-keep-old-mac-cr", DATA, '.replace("\\r\\n", "\\n").replace("\\r", "\\n")',
+           '.replace("\\r\\n", "\\n")', ("tests/test_data.py",)),
+    Mutant("gutenberg-keeps-the-start-marker", DATA, "text[start.end() : end.start()]",
+           "text[start.start() : end.start()]", ("tests/test_data.py",)),
+    Mutant("gutenberg-keeps-the-end-note", DATA, "if len(paragraphs) == 2 and _END_NOTE.match", "if False and _END_NOTE.match",
+           ("tests/test_data.py",)),
+    # -- checkpoints: safety and atomicity
+    Mutant("checkpoint-written-in-place", CKPT,
+           'fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")',
+           "fd, tmp_name = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), str(path)", (t_ckpt,)),
+    Mutant("checkpoint-loads-pickles", CKPT, "np.load(path, allow_pickle=False) as npz",
+           "np.load(path, allow_pickle=True) as npz", (t_ckpt,)),
+    Mutant("checkpoint-accepts-older-versions", CKPT, "    if version != VERSION:\n", "    if version > VERSION:\n",
+           (t_ckpt,)),
+    Mutant("checkpoint-forgets-optimiser-memory", CKPT, 'arrays[f"memory/{p.name}/{key}"] = np.asarray(memory)',
+           "pass", (t_ckpt,)),
+    # -- gradient checking
+    Mutant("gradcheck-ignores-tolerance", GRADCHECK, 'tolerance = _positive_float("tolerance", tolerance, "1e-6")',
+           "tolerance = DEFAULT_TOLERANCE", ("tests/test_gradcheck.py",)),
+    Mutant("gradcheck-one-sided-difference", GRADCHECK, "return (f_plus - f_minus) / (2.0 * h)", "return (f_plus - f_minus) / h",
+           ("tests/test_gradcheck.py",)),
+    Mutant("gradcheck-passes-if-any-row-passes", GRADCHECK, "and all(row.max_rel_error < self.tolerance",
+           "and any(row.max_rel_error < self.tolerance", ("tests/test_gradcheck.py",)),
+    # -- the exercise checkers
+    Mutant("checker-passes-everything", EXERCISES, "        if problem is None:\n            continue",
+           "        if True:\n            continue", ("tests/test_exercises.py",)),
+    Mutant("checker-gives-the-wrong-hint", EXERCISES, "if _compare(got, mistaken, output_names, rtol, atol) is None:",
+           "if _compare(got, mistaken, output_names, rtol, atol) is not None:", ("tests/test_exercises.py",)),
+)
+
+
+# ------------------------------------------------------------------------------ applying
+
+
+def mutated_source(source: str, mutant: Mutant) -> str:
+    """``source`` with the mutant's one change; MutantError unless its snippet occurs exactly once."""
+    count = source.count(mutant.original)
+    if count != 1:
+        where = "not found" if count == 0 else f"found {count} times (it must be unique)"
+        raise MutantError(
+            f"mutant {mutant.name}: the original snippet {mutant.original!r} is {where} in {mutant.file}. "
+            "The code moved or changed: update this mutant in tools/mutants.py."
+        )
+    return source.replace(mutant.original, mutant.replacement)
+
+
+def check_mutants(mutants: Sequence[Mutant], root: Path) -> None:
+    """Raise MutantError for the first mutant that cannot be applied or names a missing test file."""
+    names = [m.name for m in mutants]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise MutantError(f"mutant names must be unique; repeated: {', '.join(duplicates)}.")
+    for m in mutants:
+        path = root / m.file
+        if not path.is_file():
+            raise MutantError(f"mutant {m.name}: no file {m.file} under {root}.")
+        mutated_source(path.read_text(encoding="utf-8"), m)
+        if m.original == m.replacement:
+            raise MutantError(f"mutant {m.name}: the replacement is the original.")
+        if not m.tests:
+            raise MutantError(f"mutant {m.name}: names no test file to run.")
+        for test in m.tests:
+            if not (root / test).is_file():
+                raise MutantError(f"mutant {m.name}: its test file {test} does not exist.")
+
+
+def copy_tree(root: Path, dest: Path, copied: Sequence[str] = COPIED, linked: Sequence[str] = LINKED) -> None:
+    """The parts of ``root`` a test run needs, in ``dest`` (without caches)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
+    for part in copied:
+        src = root / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, ignore=ignore)
+        elif src.is_file():
+            shutil.copy2(src, dest / part)
+    for part in linked:
+        if (root / part).exists():
+            (dest / part).symlink_to(root / part)
+
+
+def run_tests(tree: Path, tests: Sequence[str], timeout: float, package: str) -> tuple[int | None, str]:
+    """pytest on ``tests`` inside ``tree``, importing the package from there: (exit code or None on timeout, tail)."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+    # Prove that the copy, not the installed (editable) package, is what the tests import.
+    probe = subprocess.run([sys.executable, "-c", f"import {package}; print({package}.__file__)"], cwd=tree, env=env,
+                           capture_output=True, text=True)
+    imported = Path(probe.stdout.strip() or "?").resolve()
+    if probe.returncode != 0 or tree.resolve() not in imported.parents:
+        raise MutantError(f"the test run would import {package} from {imported}, not from the copy in {tree}.")
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", *tests, *PYTEST_ARGS], cwd=tree, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, f"timed out after {timeout:.0f} s"
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    return done.returncode, "\n".join(lines[-3:])
+
+
+def _status(code: int | None) -> str:
+    # pytest: 0 all passed, 1 a test failed, 2 collection error (e.g. the mutant broke an import),
+    # 3 internal error, 4 usage error, 5 no tests collected. Only 0 and 1/2/timeout are verdicts.
+    if code == 0:
+        return "survived"
+    if code in (1, 2) or code is None:
+        return "killed"
+    return "error"
+
+
+def run_mutant(mutant: Mutant, root: Path, *, timeout: float = TIMEOUT_SECONDS, copied: Sequence[str] = COPIED,
+               linked: Sequence[str] = LINKED, package: str = "lstm_lab") -> Result:
+    """Apply ``mutant`` to a fresh temporary copy of ``root`` and run its tests there."""
+    tic = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
+        tree = Path(tmp)
+        copy_tree(root, tree, copied, linked)
+        target = tree / mutant.file
+        target.write_text(mutated_source(target.read_text(encoding="utf-8"), mutant), encoding="utf-8")
+        code, tail = run_tests(tree, mutant.tests, timeout, package)
+    return Result(mutant, _status(code), time.perf_counter() - tic, tail)
+
+
+def run_baseline(tests: Sequence[str], root: Path, *, jobs: int, timeout: float, copied: Sequence[str] = COPIED,
+                 linked: Sequence[str] = LINKED, package: str = "lstm_lab") -> list[str]:
+    """Run every covering test file on an unchanged copy; return the failures (empty: all pass)."""
+    groups = [list(tests[k::jobs]) for k in range(jobs) if tests[k::jobs]]
+
+    def one(group: list[str]) -> str | None:
+        with tempfile.TemporaryDirectory(prefix="mutant-baseline-") as tmp:
+            copy_tree(root, Path(tmp), copied, linked)
+            code, tail = run_tests(Path(tmp), group, timeout, package)
+        return None if code == 0 else f"{' '.join(group)}: exit {code}\n{tail}"
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return [f for f in pool.map(one, groups) if f is not None]
+
+
+def run_all(mutants: Sequence[Mutant], root: Path, *, jobs: int = 2, timeout: float = TIMEOUT_SECONDS,
+            baseline: bool = True, copied: Sequence[str] = COPIED, linked: Sequence[str] = LINKED,
+            package: str = "lstm_lab", out=sys.stdout) -> int:
+    """Check, run and report ``mutants``; the exit status: 0 all killed, 1 a survivor or error, 2 unusable."""
+    tic = time.perf_counter()
+    try:
+        check_mutants(mutants, root)
+    except MutantError as err:
+        print(f"mutants: {err}", file=out)
+        return 2
+    kwargs = {"timeout": timeout, "copied": copied, "linked": linked, "package": package}
+    if baseline:
+        tests = sorted({t for m in mutants for t in m.tests})
+        failures = run_baseline(tests, root, jobs=jobs, **kwargs)
+        if failures:
+            print("mutants: the covering tests fail WITHOUT any mutant, so nothing can be measured:", file=out)
+            for f in failures:
+                print(f"  {f}", file=out)
+            return 2
+        print(f"baseline: {len(tests)} test files pass unmutated ({time.perf_counter() - tic:.0f} s)", file=out)
+    width = max(len(m.name) for m in mutants)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = []
+        for r in pool.map(lambda m: run_mutant(m, root, **kwargs), mutants):
+            results.append(r)
+            print(f"{r.status:<8} {r.mutant.name:<{width}}  {r.mutant.file:<24} {r.seconds:5.1f} s", file=out, flush=True)
+    killed = sum(r.status == "killed" for r in results)
+    bad = [r for r in results if r.status != "killed"]
+    for r in bad:
+        print(f"\n{r.status.upper()}: {r.mutant.name} ({r.mutant.file}: {r.mutant.original!r} -> "
+              f"{r.mutant.replacement!r}); tests {' '.join(r.mutant.tests)}\n{r.detail}", file=out)
+    files = len({m.file for m in mutants})
+    print(f"\nkill rate: {killed}/{len(results)} = {100 * killed / len(results):.0f}% of mutants over {files} files, "
+          f"{time.perf_counter() - tic:.0f} s with {jobs} jobs", file=out)
+    return 0 if not bad else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=2, help="mutants run at the same time (default 2)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these mutants")
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--no-baseline", action="store_true", help="skip running the tests on the unchanged tree")
+    parser.add_argument("--timeout", type=float, default=TIMEOUT_SECONDS, help="seconds per test run")
+    args = parser.parse_args(argv)
+    mutants = list(MUTANTS)
+    if args.only:
+        unknown = sorted(set(args.only) - {m.name for m in mutants})
+        if unknown:
+            parser.error(f"no mutant named {', '.join(unknown)} (see --list)")
+        mutants = [m for m in mutants if m.name in args.only]
+    if args.list:
+        for m in mutants:
+            print(f"{m.name:<44} {m.file:<24} {' '.join(m.tests)}")
+        return 0
+    return run_all(mutants, ROOT, jobs=max(1, args.jobs), timeout=args.timeout, baseline=not args.no_baseline)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
