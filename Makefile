@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Jupyter refuses to start as root (as in many containers) unless told it may.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test data venv lint bench notebooks determinism clean help
+.PHONY: lab test data venv lint bench notebooks determinism mutants clean help
 
 help:
 	@echo "make lab    - open the notebooks in JupyterLab (sets everything up first)"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench  - training-speed benchmark (see bench/)"
 	@echo "make notebooks - re-execute every notebook in place and store its outputs"
 	@echo "make determinism - run every notebook twice; fail if an output nbval checks differs"
+	@echo "make mutants - plant each curated one-line bug; fail unless the unit tests catch every one"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "lstm-lab needs Python 3.10 or newer; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.12 test")'
@@ -56,6 +57,11 @@ notebooks: data
 # changes between runs would make CI flaky (see tools/check_determinism.py).
 determinism: data
 	$(PY) tools/check_determinism.py
+
+# Plant each of tools/mutants.py's one-line bugs in a temporary copy and run the unit tests
+# that cover it (no notebooks); fails unless every mutant is caught (see README, "For maintainers").
+mutants: data
+	$(PY) tools/mutants.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

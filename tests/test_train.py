@@ -303,3 +303,25 @@ def test_evaluate_loss_is_the_mean_over_every_predicted_character(data, Model, B
     expected, count = _reference_loss(model, val_ids, B, T)
     assert count == B * ((len(val_ids) // B - 1) // T) * T
     assert evaluate_loss(model, val_ids, batch_size=B, seq_length=T) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("Model", [RNN, LSTM])
+def test_the_logged_training_loss_is_per_character_and_averaged_since_the_last_entry(data, Model):
+    vocab, train_ids, _ = data
+    B, T = 4, 10
+    model = Model(len(vocab), 8, seed=0)
+    recorder = _Recorder(model)
+    losses = []
+    real = recorder.real_loss
+
+    def remember(inputs, targets, state):
+        loss, state = real(inputs, targets, state)
+        losses.append(loss)  # summed over the T steps of the window, averaged over the B streams
+        return loss, state
+
+    recorder.real_loss = remember
+    history = train(model, train_ids, num_steps=12, batch_size=B, seq_length=T, log_every=4)
+    assert history.steps == [4, 8, 12]
+    expected = [np.mean(losses[k : k + 4]) / T for k in (0, 4, 8)]
+    np.testing.assert_allclose(history.train_loss, expected, rtol=1e-12)
+    assert history.train_loss[0] == pytest.approx(np.log(len(vocab)), rel=0.2)  # untrained: about ln V per char

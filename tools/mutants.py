@@ -69,113 +69,134 @@ LSTM, RNN, TRAIN, BATCH = "lstm_lab/lstm.py", "lstm_lab/rnn.py", "lstm_lab/train
 OPTIM, CHECKS, CKPT = "lstm_lab/optim.py", "lstm_lab/checks.py", "lstm_lab/checkpoint.py"
 GRADCHECK, DATA, VOCAB = "lstm_lab/gradcheck.py", "lstm_lab/data.py", "lstm_lab/vocab.py"
 SAMPLING, EXERCISES, WIDGETS = "lstm_lab/sampling.py", "lstm_lab/exercises.py", "lstm_lab/widgets.py"
-t_lstm, t_rnn, t_train, t_batch = "tests/test_lstm.py", "tests/test_rnn.py", "tests/test_train.py", "tests/test_batching.py"
-t_optim, t_ckpt, t_bad = "tests/test_optim.py", "tests/test_checkpoint.py", "tests/test_bad_input.py"
+t_lstm, t_rnn, t_train = "tests/test_lstm.py", "tests/test_rnn.py", "tests/test_train.py"
+t_batch, t_optim, t_ckpt = "tests/test_batching.py", "tests/test_optim.py", "tests/test_checkpoint.py"
+t_bad, t_data, t_vocab = "tests/test_bad_input.py", "tests/test_data.py", "tests/test_vocab.py"
+t_grad, t_sampling, t_ex = "tests/test_gradcheck.py", "tests/test_sampling.py", "tests/test_exercises.py"
+
+
+def _m(name: str, file: str, original: str, replacement: str, *tests: str) -> Mutant:
+    return Mutant(name, file, original, replacement, tests)
+
 
 MUTANTS: tuple[Mutant, ...] = (
-    # -- the LSTM, readable per-step backward
-    Mutant("lstm-step-dC-drops-the-highway", LSTM, "dC = dC_next + dh_next * o * dtanh(tanh_C)",
-           "dC = dh_next * o * dtanh(tanh_C)", (t_lstm,)),
-    Mutant("lstm-step-dC_prev-uses-input-gate", LSTM, "dC_prev = dC * f", "dC_prev = dC * i", (t_lstm,)),
-    Mutant("lstm-step-forget-gate-tanh-derivative", LSTM, "da_f = df * dsigmoid(f)", "da_f = df * dtanh(f)",
-           (t_lstm,)),
-    Mutant("lstm-step-dz-misses-output-gate", LSTM, 'da_C @ p["W_C"].T + da_o @ p["W_o"].T', 'da_C @ p["W_C"].T',
-           (t_lstm,)),
-    Mutant("lstm-bptt-drops-recurrent-gradient", LSTM, "lstm_step_backward(dh[:, t] + dh_next, dC_next, steps[t])",
-           "lstm_step_backward(dh[:, t], dC_next, steps[t])", (t_lstm,)),
-    # -- the LSTM, fused backward
-    Mutant("lstm-fused-highway-uses-input-gate", LSTM, "np.multiply(dC, f[t], out=dC_next)",
-           "np.multiply(dC, i[t], out=dC_next)", (t_lstm,)),
-    Mutant("lstm-fused-forget-uses-C_t-not-C_t-1", LSTM, "G4[:, :, 0] *= Cs[:T]", "G4[:, :, 0] *= Cs[1:]", (t_lstm,)),
-    Mutant("lstm-fused-drops-dh-from-next-step", LSTM, "np.add(dh_tm[t], dh_next, out=dh_t)",
-           "np.copyto(dh_t, dh_tm[t])", (t_lstm,)),
-    Mutant("lstm-fused-dC-forgets-dC_next", LSTM, "        dC += dC_next\n", "        dC += 0.0\n", (t_lstm,)),
+    # -- the LSTM, readable per-step backward (lstm_step_backward, lstm_backward)
+    _m("lstm-step-dC-drops-the-highway", LSTM,
+       "dC = dC_next + dh_next * o * dtanh(tanh_C)", "dC = dh_next * o * dtanh(tanh_C)", t_lstm),
+    _m("lstm-step-dC_prev-uses-input-gate", LSTM, "dC_prev = dC * f", "dC_prev = dC * i", t_lstm),
+    _m("lstm-step-forget-gate-tanh-derivative", LSTM, "da_f = df * dsigmoid(f)", "da_f = df * dtanh(f)", t_lstm),
+    _m("lstm-step-dz-misses-output-gate", LSTM,
+       'da_C @ p["W_C"].T + da_o @ p["W_o"].T', 'da_C @ p["W_C"].T', t_lstm),
+    _m("lstm-bptt-drops-recurrent-gradient", LSTM,
+       "lstm_step_backward(dh[:, t] + dh_next, dC_next, steps[t])", "lstm_step_backward(dh[:, t], dC_next, steps[t])",
+       t_lstm),
+    # -- the LSTM, fused backward (lstm_backward_fused)
+    _m("lstm-fused-highway-uses-input-gate", LSTM,
+       "np.multiply(dC, f[t], out=dC_next)", "np.multiply(dC, i[t], out=dC_next)", t_lstm),
+    _m("lstm-fused-forget-uses-C_t-not-C_t-1", LSTM, "G4[:, :, 0] *= Cs[:T]", "G4[:, :, 0] *= Cs[1:]", t_lstm),
+    _m("lstm-fused-drops-dh-from-next-step", LSTM,
+       "np.add(dh_tm[t], dh_next, out=dh_t)", "np.copyto(dh_t, dh_tm[t])", t_lstm),
+    _m("lstm-fused-dC-forgets-dC_next", LSTM, "        dC += dC_next\n", "        dC += 0.0\n", t_lstm),
     # -- the vanilla RNN
-    Mutant("rnn-step-skips-tanh-derivative", RNN, "dz = dh_next * dtanh(h_next)", "dz = dh_next", (t_rnn,)),
-    Mutant("rnn-step-dh_prev-untransposed", RNN, "dh_prev = dz @ W_hh.T", "dh_prev = dz @ W_hh", (t_rnn,)),
-    Mutant("rnn-step-dW_hh-from-h_next", RNN, "dW_hh = h_prev.T @ dz", "dW_hh = h_next.T @ dz", (t_rnn,)),
-    Mutant("rnn-bptt-drops-recurrent-gradient", RNN, "rnn_step_backward(dh[:, t] + dh_recurrent, cache[t])",
-           "rnn_step_backward(dh[:, t], cache[t])", (t_rnn,)),
-    # -- optimisers
-    Mutant("sgd-ignores-learning-rate", OPTIM, "p.value -= self.lr * p.grad", "p.value -= p.grad", (t_optim,)),
-    Mutant("adagrad-sum-sq-not-squared", OPTIM, "sum_sq += p.grad * p.grad", "sum_sq += p.grad", (t_optim,)),
-    Mutant("adagrad-no-eps", OPTIM, "self.lr * p.grad / np.sqrt(sum_sq + self.eps)", "self.lr * p.grad / np.sqrt(sum_sq)",
-           (t_optim,)),
-    Mutant("adam-no-bias-correction-of-m", OPTIM, "m_hat = m / (1.0 - self.beta1**t)", "m_hat = m", (t_optim,)),
-    Mutant("adam-v-not-squared", OPTIM, "v += (1.0 - self.beta2) * p.grad * p.grad", "v += (1.0 - self.beta2) * p.grad",
-           (t_optim,)),
+    _m("rnn-step-skips-tanh-derivative", RNN, "dz = dh_next * dtanh(h_next)", "dz = dh_next", t_rnn),
+    _m("rnn-step-dh_prev-untransposed", RNN, "dh_prev = dz @ W_hh.T", "dh_prev = dz @ W_hh", t_rnn),
+    _m("rnn-step-dW_hh-from-h_next", RNN, "dW_hh = h_prev.T @ dz", "dW_hh = h_next.T @ dz", t_rnn),
+    _m("rnn-bptt-drops-recurrent-gradient", RNN,
+       "rnn_step_backward(dh[:, t] + dh_recurrent, cache[t])", "rnn_step_backward(dh[:, t], cache[t])", t_rnn),
+    # -- optimisers, and their all-or-nothing step
+    _m("sgd-ignores-learning-rate", OPTIM, "p.value - self.lr * p.grad, {}", "p.value - p.grad, {}", t_optim),
+    _m("adagrad-sum-sq-not-squared", OPTIM, "np.zeros_like(p.value)) + p.grad * p.grad",
+       "np.zeros_like(p.value)) + p.grad", t_optim),
+    _m("adagrad-no-eps", OPTIM, "np.sqrt(sum_sq + self.eps)", "np.sqrt(sum_sq)", t_optim),
+    _m("adam-no-bias-correction-of-m", OPTIM, "m_hat = m / (1.0 - self.beta1**t)", "m_hat = m", t_optim),
+    _m("adam-v-not-squared", OPTIM,
+       "v += (1.0 - self.beta2) * p.grad * p.grad", "v += (1.0 - self.beta2) * p.grad", t_optim),
+    _m("adagrad-commits-each-parameter-at-once", OPTIM,
+       'updates.append((p, p.value - self.lr * p.grad / np.sqrt(sum_sq + self.eps), {"sum_sq": sum_sq}))',
+       '_commit([(p, p.value - self.lr * p.grad / np.sqrt(sum_sq + self.eps), {"sum_sq": sum_sq})])',
+       t_optim, t_bad),
     # -- clipping
-    Mutant("clip-by-value-one-sided", OPTIM, "np.clip(p.grad, -limit, limit, out=p.grad)",
-           "np.clip(p.grad, None, limit, out=p.grad)", (t_optim, t_train)),
-    Mutant("clip-by-norm-inverted-test", OPTIM, "norm > max_norm:", "norm < max_norm:", (t_optim, t_train)),
-    Mutant("clip-by-norm-inverted-scale", OPTIM, "scale = max_norm / norm", "scale = norm / max_norm", (t_optim, t_train)),
-    # -- train: clipping, state handling, losses, early stopping
-    Mutant("train-clip-value-skipped", TRAIN, "clip_by_value(model.params, clip_value)", "None", (t_train,)),
-    Mutant("train-state-not-carried", TRAIN, "done, state = step, next_state", "done = step", (t_train,)),
-    Mutant("train-state-not-reset-on-a-new-pass", TRAIN,
-           "state = model.initial_state(batch_size)  # the streams start over", "pass", (t_train,)),
-    Mutant("evaluate-loss-wrong-weights", TRAIN, "total += loss * inputs.shape[0]", "total += loss * inputs.shape[1]",
-           (t_train,)),
-    Mutant("train-loss-not-per-character", TRAIN, "loss_sum += loss / seq_length", "loss_sum += loss", (t_train,)),
-    Mutant("early-stopping-one-evaluation-late", TRAIN, "since_best >= patience", "since_best > patience", (t_train,)),
-    Mutant("early-stopping-never-resets", TRAIN, "since_best = 0 if improved else since_best + 1",
-           "since_best = since_best + 1", (t_train,)),
+    _m("clip-by-value-one-sided", OPTIM, "np.clip(p.grad, -limit, limit, out=p.grad)",
+       "np.clip(p.grad, None, limit, out=p.grad)", t_optim, t_train),
+    _m("clip-by-norm-inverted-test", OPTIM, "norm > max_norm:", "norm < max_norm:", t_optim, t_train),
+    _m("clip-by-norm-inverted-scale", OPTIM, "scale = max_norm / norm", "scale = norm / max_norm", t_optim, t_train),
+    # -- train: clipping, state handling, losses, early stopping, the divergence guard, input checks
+    _m("train-clip-value-skipped", TRAIN, "clip_by_value(model.params, clip_value)", "None", t_train),
+    _m("train-state-not-carried", TRAIN, "done, state = step, next_state", "done = step", t_train),
+    _m("train-state-not-reset-on-a-new-pass", TRAIN,
+       "state = model.initial_state(batch_size)  # the streams start over", "pass", t_train),
+    _m("evaluate-loss-wrong-weights", TRAIN,
+       "total += loss * inputs.shape[0]", "total += loss * inputs.shape[1]", t_train),
+    _m("train-loss-not-per-character", TRAIN, "loss_sum += loss / seq_length", "loss_sum += loss", t_train),
+    _m("early-stopping-one-evaluation-late", TRAIN, "since_best >= patience", "since_best > patience", t_train),
+    _m("early-stopping-never-resets", TRAIN,
+       "since_best = 0 if improved else since_best + 1", "since_best = since_best + 1", t_train),
+    _m("divergence-guard-off", TRAIN, " or steps_far_above >= DIVERGED_STEPS:", ":", t_bad),
+    _m("divergence-guard-counts-steps-not-in-a-row", TRAIN, "if loss / seq_length > far_above else 0",
+       "if loss / seq_length > far_above else steps_far_above", t_bad),
+    _m("train-no-finite-parameter-check", TRAIN, "check_finite_params(model.params)", "None", t_bad),
+    _m("ids-range-check-misses-id-V", CHECKS,
+       "bad = np.flatnonzero((arr < 0) | (arr >= vocab_size))", "bad = np.flatnonzero((arr < 0) | (arr > vocab_size))",
+       t_bad),
+    _m("str-ids-not-recognised", CHECKS, "if isinstance(ids, (str, bytes)):", "if False:", t_bad),
+    _m("model-ids-accept-negative", CHECKS,
+       "bad = (arr < 0) | (arr >= vocab_size)", "bad = arr >= vocab_size", t_bad, t_rnn, t_lstm),
     # -- batching
-    Mutant("streams-interleaved", BATCH, "arr[: B * L].reshape(B, L).copy()", "arr[: B * L].reshape(L, B).T.copy()",
-           (t_batch,)),
-    Mutant("targets-not-shifted", BATCH, "targets = streams[:, k * T + 1 : (k + 1) * T + 1]",
-           "targets = streams[:, k * T : (k + 1) * T]", (t_batch,)),
-    Mutant("num-windows-forgets-the-last-target", BATCH, "max(int(stream_length) - 1, 0) // T",
-           "max(int(stream_length), 0) // T", (t_batch,)),
-    Mutant("validation-split-takes-the-start", BATCH, "return arr[:n_train].copy(), arr[n_train:].copy()",
-           "return arr[n_val:].copy(), arr[:n_val].copy()", (t_batch,)),
+    _m("streams-interleaved", BATCH,
+       "arr[: B * L].reshape(B, L).copy()", "arr[: B * L].reshape(L, B).T.copy()", t_batch),
+    _m("targets-not-shifted", BATCH, "targets = streams[:, k * T + 1 : (k + 1) * T + 1]",
+       "targets = streams[:, k * T : (k + 1) * T]", t_batch),
+    _m("num-windows-forgets-the-last-target", BATCH,
+       "max(int(stream_length) - 1, 0) // T", "max(int(stream_length), 0) // T", t_batch),
+    _m("validation-split-takes-the-start", BATCH, "return arr[:n_train].copy(), arr[n_train:].copy()",
+       "return arr[n_val:].copy(), arr[:n_val].copy()", t_batch),
     # -- sampling
-    Mutant("temperature-multiplies", SAMPLING, "np.exp(shifted / t)", "np.exp(shifted * t)", ("tests/test_sampling.py",)),
-    Mutant("softmax-not-shifted", SAMPLING, "shifted = shifted - shifted.max(axis=-1, keepdims=True)",
-           "shifted = shifted", ("tests/test_sampling.py",)),
-    Mutant("sample-state-not-carried", SAMPLING, "logits, state = model.step(out[k : k + 1], state)",
-           "logits, _ = model.step(out[k : k + 1], state)", ("tests/test_sampling.py",)),
+    _m("temperature-multiplies", SAMPLING, "np.exp(shifted / t)", "np.exp(shifted * t)", t_sampling),
+    _m("softmax-not-shifted", SAMPLING,
+       "shifted = shifted - shifted.max(axis=-1, keepdims=True)", "shifted = shifted", t_sampling),
+    _m("sample-state-not-carried", SAMPLING, "logits, state = model.step(out[k : k + 1], state)",
+       "logits, _ = model.step(out[k : k + 1], state)", t_sampling),
     # -- vocabulary
-    Mutant("vocab-not-sorted", VOCAB, "self.symbols: list[str] = sorted(unique)",
-           "self.symbols: list[str] = list(unique)", ("tests/test_vocab.py",)),
-    Mutant("decode-words-without-spaces", VOCAB, 'return ("" if self.kind == "char" else " ").join',
-           'return "".join', ("tests/test_vocab.py", "tests/test_words.py")),
-    Mutant("decode-accepts-id-V", VOCAB, "(arr < 0) | (arr >= self.size)", "(arr < 0) | (arr > self.size)",
-           ("tests/test_vocab.py",)),
-    Mutant("tokenize-keeps-spaces", VOCAB, "        if not ch.isspace():\n", "        if True:\n",
-           ("tests/test_words.py", "tests/test_vocab.py")),
-    # -- model input checks
-    Mutant("check-ids-accepts-negative", CHECKS, "bad = (arr < 0) | (arr >= vocab_size)", "bad = arr >= vocab_size",
-           (t_bad, t_rnn, t_lstm)),
-    # -- corpus cleaning
-    Mutant("newlines-keep-old-mac-cr", DATA, '.replace("\\r\\n", "\\n").replace("\\r", "\\n")',
-           '.replace("\\r\\n", "\\n")', ("tests/test_data.py",)),
-    Mutant("gutenberg-keeps-the-start-marker", DATA, "text[start.end() : end.start()]",
-           "text[start.start() : end.start()]", ("tests/test_data.py",)),
-    Mutant("gutenberg-keeps-the-end-note", DATA, "if len(paragraphs) == 2 and _END_NOTE.match", "if False and _END_NOTE.match",
-           ("tests/test_data.py",)),
+    _m("vocab-not-sorted", VOCAB,
+       "self.symbols: list[str] = sorted(unique)", "self.symbols: list[str] = list(unique)", t_vocab),
+    _m("decode-words-without-spaces", VOCAB, 'return ("" if self.kind == "char" else " ").join', 'return "".join',
+       t_vocab, "tests/test_words.py"),
+    _m("decode-accepts-id-V", VOCAB, "(arr < 0) | (arr >= self.size)", "(arr < 0) | (arr > self.size)", t_vocab),
+    _m("tokenize-keeps-spaces", VOCAB, "        if not ch.isspace():\n", "        if True:\n",
+       "tests/test_words.py", t_vocab),
+    # -- corpus cleaning and reading text
+    _m("newlines-keep-old-mac-cr", DATA,
+       '.replace("\\r\\n", "\\n").replace("\\r", "\\n")', '.replace("\\r\\n", "\\n")', t_data),
+    _m("gutenberg-keeps-the-start-marker", DATA,
+       "text[start.end() : end.start()]", "text[start.start() : end.start()]", t_data),
+    _m("gutenberg-keeps-the-end-note", DATA,
+       "if len(paragraphs) == 2 and _END_NOTE.match", "if False and _END_NOTE.match", t_data),
+    _m("utf16-guess-wrong-byte-order", DATA, 'return "utf-16-le"', 'return "utf-16-be"', t_data, t_bad),
     # -- checkpoints: safety and atomicity
-    Mutant("checkpoint-written-in-place", CKPT,
-           'fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")',
-           "fd, tmp_name = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), str(path)", (t_ckpt,)),
-    Mutant("checkpoint-loads-pickles", CKPT, "np.load(path, allow_pickle=False) as npz",
-           "np.load(path, allow_pickle=True) as npz", (t_ckpt,)),
-    Mutant("checkpoint-accepts-older-versions", CKPT, "    if version != VERSION:\n", "    if version > VERSION:\n",
-           (t_ckpt,)),
-    Mutant("checkpoint-forgets-optimiser-memory", CKPT, 'arrays[f"memory/{p.name}/{key}"] = np.asarray(memory)',
-           "pass", (t_ckpt,)),
+    _m("checkpoint-written-in-place", CKPT,
+       'fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")',
+       "fd, tmp_name = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), str(path)", t_ckpt),
+    _m("checkpoint-loads-pickles", CKPT,
+       "np.load(path, allow_pickle=False) as npz", "np.load(path, allow_pickle=True) as npz", t_ckpt),
+    _m("checkpoint-accepts-older-versions", CKPT,
+       "    if version != VERSION:\n", "    if version > VERSION:\n", t_ckpt),
+    _m("checkpoint-forgets-optimiser-memory", CKPT,
+       'arrays[f"memory/{p.name}/{key}"] = np.asarray(memory)', "pass", t_ckpt),
+    _m("checkpoint-folder-check-off", CKPT, "if blocker is not None and not blocker.is_dir():", "if False:", t_bad),
     # -- gradient checking
-    Mutant("gradcheck-ignores-tolerance", GRADCHECK, 'tolerance = _positive_float("tolerance", tolerance, "1e-6")',
-           "tolerance = DEFAULT_TOLERANCE", ("tests/test_gradcheck.py",)),
-    Mutant("gradcheck-one-sided-difference", GRADCHECK, "return (f_plus - f_minus) / (2.0 * h)", "return (f_plus - f_minus) / h",
-           ("tests/test_gradcheck.py",)),
-    Mutant("gradcheck-passes-if-any-row-passes", GRADCHECK, "and all(row.max_rel_error < self.tolerance",
-           "and any(row.max_rel_error < self.tolerance", ("tests/test_gradcheck.py",)),
-    # -- the exercise checkers
-    Mutant("checker-passes-everything", EXERCISES, "        if problem is None:\n            continue",
-           "        if True:\n            continue", ("tests/test_exercises.py",)),
-    Mutant("checker-gives-the-wrong-hint", EXERCISES, "if _compare(got, mistaken, output_names, rtol, atol) is None:",
-           "if _compare(got, mistaken, output_names, rtol, atol) is not None:", ("tests/test_exercises.py",)),
+    _m("gradcheck-ignores-tolerance", GRADCHECK,
+       'tolerance = _positive_float("tolerance", tolerance, "1e-6")', "tolerance = DEFAULT_TOLERANCE", t_grad),
+    _m("gradcheck-one-sided-difference", GRADCHECK,
+       "return (f_plus - f_minus) / (2.0 * h)", "return (f_plus - f_minus) / h", t_grad),
+    _m("gradcheck-passes-if-any-row-passes", GRADCHECK,
+       "and all(row.max_rel_error < self.tolerance", "and any(row.max_rel_error < self.tolerance", t_grad),
+    # -- the exercise checkers and the playground
+    _m("checker-passes-everything", EXERCISES,
+       "        if problem is None:\n            continue", "        if True:\n            continue", t_ex),
+    _m("checker-gives-the-wrong-hint", EXERCISES, "if _compare(got, mistaken, output_names, rtol, atol) is None:",
+       "if _compare(got, mistaken, output_names, rtol, atol) is not None:", t_ex),
+    _m("playground-clip-nan-switches-clipping-off", WIDGETS,
+       "not (math.isfinite(clip) and clip >= 0)", "clip < 0", t_bad),
 )
 
 
@@ -228,15 +249,27 @@ def copy_tree(root: Path, dest: Path, copied: Sequence[str] = COPIED, linked: Se
             (dest / part).symlink_to(root / part)
 
 
-def run_tests(tree: Path, tests: Sequence[str], timeout: float, package: str) -> tuple[int | None, str]:
+def _env(tree: Path) -> dict[str, str]:
+    # The copy first on the path, so its package is imported, not the installed (editable) one.
+    return {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def check_imports_the_copy(root: Path, copied: Sequence[str], linked: Sequence[str], package: str) -> None:
+    """MutantError unless a test run in a copy of ``root`` imports ``package`` from that copy."""
+    with tempfile.TemporaryDirectory(prefix="mutant-probe-") as tmp:
+        tree = Path(tmp)
+        copy_tree(root, tree, copied, linked)
+        probe = subprocess.run([sys.executable, "-c", f"import {package}; print({package}.__file__)"], cwd=tree,
+                               env=_env(tree), capture_output=True, text=True)
+        imported = Path(probe.stdout.strip() or "?").resolve()
+        if probe.returncode != 0 or tree.resolve() not in imported.parents:
+            raise MutantError(f"a test run would import {package} from {imported}, not from the copy in {tree}: "
+                              f"{probe.stderr.strip()[-300:]}")
+
+
+def run_tests(tree: Path, tests: Sequence[str], timeout: float) -> tuple[int | None, str]:
     """pytest on ``tests`` inside ``tree``, importing the package from there: (exit code or None on timeout, tail)."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
-    # Prove that the copy, not the installed (editable) package, is what the tests import.
-    probe = subprocess.run([sys.executable, "-c", f"import {package}; print({package}.__file__)"], cwd=tree, env=env,
-                           capture_output=True, text=True)
-    imported = Path(probe.stdout.strip() or "?").resolve()
-    if probe.returncode != 0 or tree.resolve() not in imported.parents:
-        raise MutantError(f"the test run would import {package} from {imported}, not from the copy in {tree}.")
+    env = _env(tree)
     try:
         done = subprocess.run([sys.executable, "-m", "pytest", *tests, *PYTEST_ARGS], cwd=tree, env=env,
                               capture_output=True, text=True, timeout=timeout)
@@ -257,7 +290,7 @@ def _status(code: int | None) -> str:
 
 
 def run_mutant(mutant: Mutant, root: Path, *, timeout: float = TIMEOUT_SECONDS, copied: Sequence[str] = COPIED,
-               linked: Sequence[str] = LINKED, package: str = "lstm_lab") -> Result:
+               linked: Sequence[str] = LINKED) -> Result:
     """Apply ``mutant`` to a fresh temporary copy of ``root`` and run its tests there."""
     tic = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
@@ -265,19 +298,19 @@ def run_mutant(mutant: Mutant, root: Path, *, timeout: float = TIMEOUT_SECONDS, 
         copy_tree(root, tree, copied, linked)
         target = tree / mutant.file
         target.write_text(mutated_source(target.read_text(encoding="utf-8"), mutant), encoding="utf-8")
-        code, tail = run_tests(tree, mutant.tests, timeout, package)
+        code, tail = run_tests(tree, mutant.tests, timeout)
     return Result(mutant, _status(code), time.perf_counter() - tic, tail)
 
 
 def run_baseline(tests: Sequence[str], root: Path, *, jobs: int, timeout: float, copied: Sequence[str] = COPIED,
-                 linked: Sequence[str] = LINKED, package: str = "lstm_lab") -> list[str]:
+                 linked: Sequence[str] = LINKED) -> list[str]:
     """Run every covering test file on an unchanged copy; return the failures (empty: all pass)."""
     groups = [list(tests[k::jobs]) for k in range(jobs) if tests[k::jobs]]
 
     def one(group: list[str]) -> str | None:
         with tempfile.TemporaryDirectory(prefix="mutant-baseline-") as tmp:
             copy_tree(root, Path(tmp), copied, linked)
-            code, tail = run_tests(Path(tmp), group, timeout, package)
+            code, tail = run_tests(Path(tmp), group, timeout)
         return None if code == 0 else f"{' '.join(group)}: exit {code}\n{tail}"
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -291,10 +324,11 @@ def run_all(mutants: Sequence[Mutant], root: Path, *, jobs: int = 2, timeout: fl
     tic = time.perf_counter()
     try:
         check_mutants(mutants, root)
+        check_imports_the_copy(root, copied, linked, package)
     except MutantError as err:
         print(f"mutants: {err}", file=out)
         return 2
-    kwargs = {"timeout": timeout, "copied": copied, "linked": linked, "package": package}
+    kwargs = {"timeout": timeout, "copied": copied, "linked": linked}
     if baseline:
         tests = sorted({t for m in mutants for t in m.tests})
         failures = run_baseline(tests, root, jobs=jobs, **kwargs)
@@ -309,7 +343,8 @@ def run_all(mutants: Sequence[Mutant], root: Path, *, jobs: int = 2, timeout: fl
         results = []
         for r in pool.map(lambda m: run_mutant(m, root, **kwargs), mutants):
             results.append(r)
-            print(f"{r.status:<8} {r.mutant.name:<{width}}  {r.mutant.file:<24} {r.seconds:5.1f} s", file=out, flush=True)
+            line = f"{r.status:<8} {r.mutant.name:<{width}}  {r.mutant.file:<24} {r.seconds:5.1f} s"
+            print(line, file=out, flush=True)
     killed = sum(r.status == "killed" for r in results)
     bad = [r for r in results if r.status != "killed"]
     for r in bad:
