@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 
 import numpy as np
@@ -106,7 +105,7 @@ def test_an_interrupted_run_resumed_with_its_history_continues_exactly(how, caps
     def interrupt_at_step_15(history):
         if history.steps[-1] == 15:
             if how == "signal":
-                os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C / "interrupt kernel" does
+                signal.raise_signal(signal.SIGINT)  # what Ctrl-C / "interrupt kernel" does, to this thread
             else:
                 raise KeyboardInterrupt
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 
 import numpy as np
@@ -78,7 +77,7 @@ def test_an_interrupt_stops_after_the_current_step(data, capsys):
 
     def interrupt_at_step_3(history):
         if history.steps[-1] == 3:
-            os.kill(os.getpid(), signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)  # to this thread: os.kill may wake another one first
 
     history = train(model, train_ids, num_steps=50, batch_size=4, seq_length=10, log_every=1,
                     callbacks=[interrupt_at_step_3])

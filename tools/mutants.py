@@ -173,9 +173,8 @@ MUTANTS: tuple[Mutant, ...] = (
        "if len(paragraphs) == 2 and _END_NOTE.match", "if False and _END_NOTE.match", t_data),
     _m("utf16-guess-wrong-byte-order", DATA, 'return "utf-16-le"', 'return "utf-16-be"', t_data, t_bad),
     # -- checkpoints: safety and atomicity
-    _m("checkpoint-written-in-place", CKPT,
-       'fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")',
-       "fd, tmp_name = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), str(path)", t_ckpt),
+    # The archive goes straight to the target (the survivor): a write that fails halfway damages it.
+    _m("checkpoint-written-in-place", CKPT, "np.savez(f, **arrays)", "np.savez(path, **arrays); return path", t_ckpt),
     _m("checkpoint-loads-pickles", CKPT,
        "np.load(path, allow_pickle=False) as npz", "np.load(path, allow_pickle=True) as npz", t_ckpt),
     _m("checkpoint-accepts-older-versions", CKPT,
