@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -363,6 +364,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="skip running the tests on the unchanged tree")
     parser.add_argument("--timeout", type=float, default=TIMEOUT_SECONDS, help="seconds per test run")
     args = parser.parse_args(argv)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # Started in the background by a shell, which ignores Ctrl-C for it: the test runs would
+        # inherit that, and tests of train's Ctrl-C handling see an ignored SIGINT. Catching it
+        # here gives them the usual default, as in a terminal (caught handlers reset at exec).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     mutants = list(MUTANTS)
     if args.only:
         unknown = sorted(set(args.only) - {m.name for m in mutants})
