@@ -84,7 +84,7 @@ class SGD:
         self.lr = _check_lr(lr, "0.1")
 
     def step(self, params: Sequence[Param]) -> None:
-        _commit([(p, p.value - self.lr * p.grad, {}) for p in params])
+        _commit([(p, p.value - self.lr * p.grad, {}) for p in params])  # all computed, then all written
 
     def __repr__(self) -> str:
         return f"SGD(lr={self.lr})"
@@ -105,10 +105,11 @@ class Adagrad:
         self.eps = _positive_float("eps", eps, "1e-8")
 
     def step(self, params: Sequence[Param]) -> None:
-        updates = []
+        updates = []  # every parameter's update first; _commit then writes them all
         for p in params:
-            sum_sq = p.state.get("sum_sq", np.zeros_like(p.value)) + p.grad * p.grad
-            updates.append((p, p.value - self.lr * p.grad / np.sqrt(sum_sq + self.eps), {"sum_sq": sum_sq}))
+            sum_sq = p.state.get("sum_sq", 0.0) + p.grad * p.grad
+            value = p.value - self.lr * p.grad / np.sqrt(sum_sq + self.eps)
+            updates.append((p, value, {"sum_sq": sum_sq}))
         _commit(updates)
 
     def __repr__(self) -> str:
@@ -134,16 +135,15 @@ class Adam:
         self.eps = _positive_float("eps", eps, "1e-8")
 
     def step(self, params: Sequence[Param]) -> None:
-        updates = []
+        updates = []  # every parameter's update first; _commit then writes them all
         for p in params:
             t = p.state.get("t", 0) + 1
-            m = self.beta1 * p.state.get("m", np.zeros_like(p.value))
-            m += (1.0 - self.beta1) * p.grad
-            v = self.beta2 * p.state.get("v", np.zeros_like(p.value))
-            v += (1.0 - self.beta2) * p.grad * p.grad
+            m = self.beta1 * p.state.get("m", 0.0) + (1.0 - self.beta1) * p.grad
+            v = self.beta2 * p.state.get("v", 0.0) + (1.0 - self.beta2) * p.grad * p.grad
             m_hat = m / (1.0 - self.beta1**t)
             v_hat = v / (1.0 - self.beta2**t)
-            updates.append((p, p.value - self.lr * m_hat / (np.sqrt(v_hat) + self.eps), {"m": m, "v": v, "t": t}))
+            value = p.value - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+            updates.append((p, value, {"m": m, "v": v, "t": t}))
         _commit(updates)
 
     def __repr__(self) -> str:
