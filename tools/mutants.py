@@ -173,7 +173,8 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("utf16-guess-wrong-byte-order", DATA, 'return "utf-16-le"', 'return "utf-16-be"', t_data, t_bad),
     # -- checkpoints: safety and atomicity
     # The archive goes straight to the target (the survivor): a write that fails halfway damages it.
-    _m("checkpoint-written-in-place", CKPT, "np.savez(f, **arrays)", "np.savez(path, **arrays); return path", t_ckpt),
+    _m("checkpoint-written-in-place", CKPT, "np.savez(f, **arrays)",
+       "np.savez(path, **arrays); f.close(); tmp.unlink(); return path", t_ckpt),
     _m("checkpoint-loads-pickles", CKPT,
        "np.load(path, allow_pickle=False) as npz", "np.load(path, allow_pickle=True) as npz", t_ckpt),
     _m("checkpoint-accepts-older-versions", CKPT,
@@ -182,7 +183,9 @@ MUTANTS: tuple[Mutant, ...] = (
        'arrays[f"memory/{p.name}/{key}"] = np.asarray(memory)', "pass", t_ckpt),
     _m("checkpoint-folder-check-off", CKPT, "if blocker is not None and not blocker.is_dir():", "if False:", t_bad),
     # -- gradient checking
-    _m("gradcheck-ignores-tolerance", GRADCHECK,
+    _m("gradcheck-ignores-tolerance", GRADCHECK, "all(row.max_rel_error < self.tolerance for row in self.rows)",
+       "all(row.max_rel_error < DEFAULT_TOLERANCE for row in self.rows)", t_grad),
+    _m("gradcheck-drops-the-tolerance-argument", GRADCHECK,
        'tolerance = _positive_float("tolerance", tolerance, "1e-6")', "tolerance = DEFAULT_TOLERANCE", t_grad),
     _m("gradcheck-one-sided-difference", GRADCHECK,
        "return (f_plus - f_minus) / (2.0 * h)", "return (f_plus - f_minus) / h", t_grad),
