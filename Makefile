@@ -14,7 +14,7 @@ LATEST := .venv-latest
 # Jupyter refuses to start as root (as in many containers) unless told it may.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test data venv lint bench notebooks determinism test-latest update-constraints clean help
+.PHONY: lab test data venv lint bench notebooks determinism mutants test-latest update-constraints clean help
 
 help:
 	@echo "make lab    - open the notebooks in JupyterLab (sets everything up first)"
@@ -25,6 +25,7 @@ help:
 	@echo "make determinism - run every notebook under two CPU configurations; fail if an output nbval checks differs"
 	@echo "make test-latest - the whole suite in .venv-latest with the newest releases (no constraints)"
 	@echo "make update-constraints - maintainers: re-pin constraints.txt and environment.yml to the newest releases"
+	@echo "make mutants - plant each curated one-line bug; fail unless the unit tests catch every one"
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "lstm-lab needs Python 3.10 or newer; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.12 test")'
@@ -80,6 +81,11 @@ test-latest:
 # Standard library only, so it runs even when the old pins no longer install.
 update-constraints:
 	$(PYTHON) tools/update_constraints.py --python $(PYTHON)
+
+# Plant each of tools/mutants.py's one-line bugs in a temporary copy and run the unit tests
+# that cover it (no notebooks); fails unless every mutant is caught (see README, "For maintainers").
+mutants: data
+	$(PY) tools/mutants.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(LATEST) .pytest_cache .ruff_cache .hypothesis

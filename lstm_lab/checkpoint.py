@@ -157,6 +157,24 @@ def checkpoint_arrays(
     return arrays
 
 
+def _make_folder(path: Path) -> None:
+    """Create the folder ``path`` goes in, or say in one sentence why it cannot be."""
+    folder = path.parent
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() or p.is_symlink()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise CheckpointError(
+            f"Cannot save {path}: {blocker.resolve()} is a file, not a folder, so nothing can be saved inside "
+            f"it. Choose another folder (e.g. checkpoints/{path.name}) or another name for the file."
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CheckpointError(
+            f"Cannot create the folder {folder.resolve()} for the checkpoint ({type(err).__name__}: "
+            f"{err.strerror or err}). Save it somewhere you can write, e.g. checkpoints/{path.name}."
+        ) from err
+
+
 def save_checkpoint(
     path: str | Path, model: Any, vocab: Vocabulary, *, optimizer: Any = None, history: History | None = None,
     rng: np.random.Generator | None = None,
@@ -171,7 +189,7 @@ def save_checkpoint(
     arrays = checkpoint_arrays(model, vocab, optimizer=optimizer, history=history, rng=rng)
     if path.is_dir():
         raise CheckpointError(f"{path.resolve()} is a folder; give a file name inside it, e.g. {path / 'model.npz'}.")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(path)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(tmp_name)
     try:
@@ -383,6 +401,12 @@ def load_checkpoint(path: str | Path, *, text: str | None = None) -> Checkpoint:
             format version, or its vocabulary does not cover ``text``; the message says
             which, and what to do.
     """
+    if text is not None and not isinstance(text, str):
+        fix = " Decode it first: text=data.decode('utf-8')." if isinstance(text, (bytes, bytearray)) else ""
+        raise ValueError(
+            f"text must be a str, the text you will feed the model (e.g. read_text_file(path)), got "
+            f"{type(text).__name__}.{fix}"
+        )
     path = Path(path).expanduser()
     full = path.resolve()
     arrays = _read_all(path)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -97,3 +99,57 @@ def check_id_pair(inputs: object, targets: object, vocab_size: int) -> tuple[np.
             "id that follows inputs[b, t]."
         )
     return x, y
+
+
+def check_text_ids(ids: object, name: str, vocab_size: int | None) -> np.ndarray:
+    """The ids (N,) of a whole text (``train_ids``, ``val_ids``): integers, every one in 0..vocab_size-1.
+
+    ``train`` calls this before its first step, so a text encoded with another vocabulary
+    (or not encoded at all) is refused while the model is still untouched, with the
+    argument's own name, instead of when its window happens to be reached.
+    """
+    if isinstance(ids, (str, bytes)):
+        what = f"a str of {len(ids)} characters" if isinstance(ids, str) else f"{len(ids)} bytes"
+        raise ValueError(
+            f"{name} is {what}, but training reads symbol ids: encode the text first, "
+            f"{name}=vocab.encode(text), with the vocabulary the model was built with."
+        )
+    arr = np.asarray(ids)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of symbol ids (N,), got shape {arr.shape}. "
+                         f"Use {name}=vocab.encode(text).")
+    if arr.size and (arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer)):
+        raise ValueError(f"{name} must hold integer ids, got dtype {arr.dtype}. Use {name}=vocab.encode(text).")
+    if vocab_size is not None and arr.size:
+        bad = np.flatnonzero((arr < 0) | (arr >= vocab_size))
+        if bad.size:
+            raise ValueError(
+                f"{name} contains id {int(arr[bad[0]])} at position {int(bad[0])} ({bad.size} ids in all), "
+                f"outside this model's vocabulary of {vocab_size} symbols (ids 0..{vocab_size - 1}). The text "
+                "was encoded with another vocabulary: encode it with the one the model was built with, and "
+                "build the model with vocab_size=len(vocab)."
+            )
+    return arr
+
+
+def check_finite_params(params: Sequence[Any]) -> None:
+    """Raise ValueError naming the first parameter (or its optimiser memory) holding nan or inf.
+
+    Called before training: a model that is already broken must be named as such, not
+    blamed on the learning rate when the first step's loss comes out nan.
+    """
+    for p in params:
+        parts = [(p.name, p.value)] + [(f"{p.name}'s optimiser memory {key!r}", v) for key, v in p.state.items()]
+        for what, value in parts:
+            arr = np.asarray(value)
+            if not np.issubdtype(arr.dtype, np.floating):
+                continue
+            broken = ~np.isfinite(arr)
+            if broken.any():
+                where = tuple(int(i) for i in np.argwhere(broken)[0])
+                raise ValueError(
+                    f"{what} holds {int(broken.sum())} of {arr.size} entries that are nan or inf (the first, "
+                    f"{arr[where]}, at index {where}) before the first step: the model was broken before this "
+                    "call, not by its learning rate. Build it again (e.g. LSTM(vocab_size, hidden_size, seed=0)) "
+                    "or load a checkpoint saved before it broke."
+                )

@@ -230,11 +230,50 @@ def _decode(data: bytes, encoding: str, path: Path) -> str:
         ) from exc
 
 
+def _utf16_guess(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' if ``data`` looks like UTF-16 saved without a byte-order mark.
+
+    Text in a Latin script saved as UTF-16 has a zero byte in (nearly) every other position:
+    the odd ones for little-endian ("G\\x00r\\x00..."), the even ones for big-endian.
+    """
+    sample = data[: 64 * 1024]
+    if len(sample) < 4:
+        return None
+    odd_zeros, even_zeros = sample[1::2].count(0), sample[0::2].count(0)
+    half = len(sample) // 2
+    if odd_zeros > 0.4 * half and even_zeros < 0.05 * half:
+        return "utf-16-le"
+    if even_zeros > 0.4 * half and odd_zeros < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def _refuse_nul(text: str, data: bytes, encoding: str, path: Path) -> None:
+    """CorpusError if the decoded text holds NUL characters: a binary file, or the wrong encoding."""
+    nuls = text.count("\x00")
+    if not nuls:
+        return
+    guess = _utf16_guess(data)
+    if guess is not None:
+        hint = (f"it looks like {guess.upper()} text saved without a byte-order mark (every other byte is "
+                f"zero): read it with read_text_file({str(path)!r}, encoding={guess!r}).")
+    else:
+        hint = ("it is probably not a text file (a binary file, e.g. an image, a PDF or a word-processor "
+                "document), or text in another encoding such as UTF-16 or UTF-32: save it as plain UTF-8 "
+                f"text, or pass the right encoding, e.g. read_text_file({str(path)!r}, encoding='utf-16').")
+    raise CorpusError(
+        f"{path} decoded as {encoding} holds {nuls:,} NUL characters (U+0000) in {len(text):,}, which no "
+        f"text a model should learn from contains; {hint}"
+    )
+
+
 def read_text_file(path: str | Path, encoding: str = "utf-8") -> str:
     """Read your own text file for training: decoded, byte-order mark dropped, ``\\n`` line ends.
 
     Raises FileNotFoundError (with the full path) if there is no such file and
-    :class:`CorpusError` if it cannot be decoded or holds no text.
+    :class:`CorpusError` if it cannot be decoded, holds no text, or holds NUL characters
+    (a binary file, or UTF-16 without a byte-order mark read as UTF-8: the message names
+    the encoding to pass).
     """
     path = Path(path).expanduser()
     full = path.resolve()
@@ -244,7 +283,9 @@ def read_text_file(path: str | Path, encoding: str = "utf-8") -> str:
         )
     if path.is_dir():
         raise CorpusError(f"{full} is a folder, not a text file. Pass the path of a .txt file inside it.")
-    text = normalise_newlines(_decode(path.read_bytes(), encoding, full))
+    data = path.read_bytes()
+    text = normalise_newlines(_decode(data, encoding, full))
+    _refuse_nul(text, data, encoding, full)
     if not text.strip():
         raise CorpusError(
             f"{full} is empty: a language model needs text to learn from. Put some text in it "

@@ -7,13 +7,21 @@ updates ``Param.value`` in place (same array, same dtype), keeping its memory in
 - Adagrad: ``"sum_sq"``, the running sum of squared gradients.
 - Adam: ``"m"`` and ``"v"``, running averages of g and g^2, and ``"t"``, the number of
   steps taken (for the bias correction).
+
+A step is all or nothing: every new value and memory is computed first, into new arrays,
+and only then written into the parameters (``_commit``). So an exception part-way through
+(a bad gradient, Ctrl-C, a timer's handler) leaves every parameter and its memory at the
+same step, never some one step ahead of the others.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -43,6 +51,32 @@ def _check_beta(name: str, value: object, typical: str) -> float:
     return float(value)
 
 
+#: Signals whose Python handlers might raise (Ctrl-C, termination, timers, user signals).
+_HELD_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGALRM", "SIGVTALRM", "SIGPROF",
+                                                    "SIGUSR1", "SIGUSR2") if hasattr(signal, name)}
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold off this thread's signals (Ctrl-C, timers) for a moment: their handlers run just after the block."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield  # Windows, or a worker thread (Python runs handlers on the main thread only)
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _commit(updates: Sequence[tuple[Param, np.ndarray, dict]]) -> None:
+    """Write computed (param, new value, new memory) updates, all of them, with signals held."""
+    with _signals_held():
+        for p, value, memory in updates:
+            p.value[...] = value  # in place: the model keeps the same array
+            p.state.update(memory)
+
+
 class SGD:
     """Plain gradient descent: value -= lr * grad."""
 
@@ -50,8 +84,7 @@ class SGD:
         self.lr = _check_lr(lr, "0.1")
 
     def step(self, params: Sequence[Param]) -> None:
-        for p in params:
-            p.value -= self.lr * p.grad
+        _commit([(p, p.value - self.lr * p.grad, {}) for p in params])  # all computed, then all written
 
     def __repr__(self) -> str:
         return f"SGD(lr={self.lr})"
@@ -72,12 +105,12 @@ class Adagrad:
         self.eps = _positive_float("eps", eps, "1e-8")
 
     def step(self, params: Sequence[Param]) -> None:
+        updates = []  # every parameter's update first; _commit then writes them all
         for p in params:
-            if "sum_sq" not in p.state:
-                p.state["sum_sq"] = np.zeros_like(p.value)
-            sum_sq = p.state["sum_sq"]
-            sum_sq += p.grad * p.grad
-            p.value -= self.lr * p.grad / np.sqrt(sum_sq + self.eps)
+            sum_sq = p.state.get("sum_sq", 0.0) + p.grad * p.grad
+            value = p.value - self.lr * p.grad / np.sqrt(sum_sq + self.eps)
+            updates.append((p, value, {"sum_sq": sum_sq}))
+        _commit(updates)
 
     def __repr__(self) -> str:
         return f"Adagrad(lr={self.lr}, eps={self.eps})"
@@ -102,21 +135,16 @@ class Adam:
         self.eps = _positive_float("eps", eps, "1e-8")
 
     def step(self, params: Sequence[Param]) -> None:
+        updates = []  # every parameter's update first; _commit then writes them all
         for p in params:
-            if "m" not in p.state:
-                p.state["m"] = np.zeros_like(p.value)
-                p.state["v"] = np.zeros_like(p.value)
-                p.state["t"] = 0
-            p.state["t"] += 1
-            t = p.state["t"]
-            m, v = p.state["m"], p.state["v"]
-            m *= self.beta1
-            m += (1.0 - self.beta1) * p.grad
-            v *= self.beta2
-            v += (1.0 - self.beta2) * p.grad * p.grad
+            t = p.state.get("t", 0) + 1
+            m = self.beta1 * p.state.get("m", 0.0) + (1.0 - self.beta1) * p.grad
+            v = self.beta2 * p.state.get("v", 0.0) + (1.0 - self.beta2) * p.grad * p.grad
             m_hat = m / (1.0 - self.beta1**t)
             v_hat = v / (1.0 - self.beta2**t)
-            p.value -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+            value = p.value - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+            updates.append((p, value, {"m": m, "v": v, "t": t}))
+        _commit(updates)
 
     def __repr__(self) -> str:
         return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"

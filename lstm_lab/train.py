@@ -39,13 +39,21 @@ from typing import Any
 import numpy as np
 
 from lstm_lab.batching import make_streams, num_windows, windows
-from lstm_lab.checks import check_positive_float, check_positive_int
+from lstm_lab.checks import check_finite_params, check_positive_float, check_positive_int, check_text_ids
 from lstm_lab.optim import Adagrad, clip_by_global_norm, clip_by_value, global_norm
 from lstm_lab.workspace import keep_freed_memory
 
+#: The divergence guard: a loss above DIVERGED_FACTOR * ln V nats per character (uniform guessing
+#: scores ln V) for DIVERGED_STEPS steps in a row means training has blown up. Far above what a
+#: recovering run shows: the lessons' settings stay below 2 ln V, and the playground's wildest
+#: (H = 256, lr = 1, no clipping) peaks near 50 ln V before it recovers, while a run that has
+#: really diverged sits at hundreds or millions of times ln V.
+DIVERGED_FACTOR = 100.0
+DIVERGED_STEPS = 20
+
 
 class TrainingDiverged(RuntimeError):
-    """The loss or the gradient stopped being a finite number.
+    """The loss or the gradient stopped being a finite number, or the loss stayed far above ln V.
 
     Attributes:
         history: the History up to the last good step (the parameters are those after it).
@@ -126,7 +134,7 @@ def evaluate_loss(model: Any, ids: np.ndarray, *, batch_size: int = 32, seq_leng
     Args:
         ids: (N,) integer ids.
     """
-    streams = make_streams(ids, batch_size)
+    streams = make_streams(check_text_ids(ids, "ids", getattr(model, "vocab_size", None)), batch_size)
     state = model.initial_state(streams.shape[0])
     total, count = 0.0, 0
     for inputs, targets in windows(streams, seq_length):
@@ -253,9 +261,13 @@ def train(
         says how to resume.
 
     Raises:
-        TrainingDiverged: the loss or gradient became NaN or infinite. The parameters are
-            left as they were before the step that diverged; the history up to then is
-            the exception's ``history``.
+        TrainingDiverged: the loss or gradient became NaN or infinite, or the loss stayed above
+            ``DIVERGED_FACTOR`` x ln V per character for ``DIVERGED_STEPS`` steps in a row. The
+            parameters are left as they were before the step that diverged; the history up to
+            then is the exception's ``history``; the message names the learning rate and clipping.
+        ValueError: a nonsensical setting, or ``train_ids``/``val_ids`` that are not ids of the
+            model's vocabulary (a str, another vocabulary's ids), or a parameter that is already
+            nan or inf: all found before the first step, with the model untouched.
     """
     num_steps = check_positive_int("num_steps", num_steps)
     keep_freed_memory()  # a training step's large arrays reused, not fresh pages (lstm_lab.workspace)
@@ -274,9 +286,13 @@ def train(
             f"checkpoint must be a Checkpointer, got {checkpoint!r}. Use "
             "checkpoint=Checkpointer('checkpoints/run.npz', vocab, every=500) (from lstm_lab.checkpoint)."
         )
+    vocab_size = getattr(model, "vocab_size", None)
     for name, ids in (("train_ids", train_ids), ("val_ids", val_ids)):
-        if ids is not None and np.ndim(ids) == 1 and len(ids) < batch_size * (seq_length + 1):
+        if ids is not None:
+            check_text_ids(ids, name, vocab_size)  # a str, or ids of another vocabulary: refused by name
+        if ids is not None and len(ids) < batch_size * (seq_length + 1):
             raise _too_short(name, len(ids), batch_size, seq_length)
+    check_finite_params(model.params)  # a model broken before this call is named, not blamed on the lr
     streams = make_streams(train_ids, batch_size)  # also checks that the ids are a 1-D integer array
     if val_ids is not None:
         make_streams(val_ids, batch_size)
@@ -300,6 +316,9 @@ def train(
 
     loss_sum, loss_count, train_seconds = 0.0, 0, 0.0
     done = start_step  # the last step whose update is complete
+    # The divergence guard: how many steps in a row the loss has been far above uniform guessing.
+    far_above = DIVERGED_FACTOR * math.log(vocab_size) if vocab_size else math.inf
+    steps_far_above = 0
 
     def log() -> None:
         nonlocal loss_sum, loss_count
@@ -326,13 +345,20 @@ def train(
                 with np.errstate(over="ignore", invalid="ignore"):
                     loss, next_state = model.loss(inputs, targets, state)
                     norm = global_norm(model.params)
-                if not (math.isfinite(loss) and math.isfinite(norm)):
+                steps_far_above = steps_far_above + 1 if loss / seq_length > far_above else 0
+                if not (math.isfinite(loss) and math.isfinite(norm)) or steps_far_above >= DIVERGED_STEPS:
                     if loss_count:
                         log()  # the history ends with the last good step, as the parameters do
+                    if math.isfinite(loss) and math.isfinite(norm):
+                        what = (f"the loss has stayed above {DIVERGED_FACTOR:g} x ln V = {far_above:.0f} nats per "
+                                f"character (uniform guessing scores ln V = {math.log(vocab_size):.2f}) for "
+                                f"{DIVERGED_STEPS} steps, now {loss / seq_length:.3g}: training has diverged")
+                    else:
+                        what = f"the loss became {loss} (gradient norm {norm})"
                     raise TrainingDiverged(
-                        f"step {step}: the loss became {loss} (gradient norm {norm}). The parameters are "
-                        "those before this step. Likely causes: a learning rate too large, or clipping "
-                        "switched off; try a smaller learning rate or clip_value=5.0.",
+                        f"step {step}: {what}. The parameters are those before this step. Likely causes: a "
+                        f"learning rate too large, or clipping switched off; "
+                        f"{_settings_advice(optimizer, clip_value, clip_norm)}.",
                         history,
                     )
                 if clip_value is not None:
@@ -386,6 +412,20 @@ def train(
     if history.interrupted:
         print(_interrupt_message(done, checkpoint))
     return history
+
+
+def _settings_advice(optimizer: Any, clip_value: float | None, clip_norm: float | None) -> str:
+    """'this run used learning rate 1e+06 with clipping off: try ...', from the run's own settings."""
+    lr = getattr(optimizer, "lr", None)
+    if clip_value is None and clip_norm is None:
+        clipping, clip_fix = "clipping off (clip_value=None)", " and clip_value=5.0"
+    else:
+        clipping = ", ".join(f"{k}={v:g}" for k, v in (("clip_value", clip_value), ("clip_norm", clip_norm))
+                             if v is not None)
+        clip_fix = ""
+    if lr is None:
+        return f"this run used {clipping}: try a smaller learning rate{clip_fix}"
+    return f"this run used learning rate {lr:g} with {clipping}: try lr={lr / 10:g}{clip_fix}"
 
 
 def _scheduled_lr(lr_schedule: Callable[[int], float], step: int) -> float:

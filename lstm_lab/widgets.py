@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import html
 import io
+import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -275,8 +277,9 @@ def playground_train(
     Returns:
         the trained float32 model and its History.
     """
-    if clip < 0:
-        raise ValueError(f"clip must be >= 0 (0 switches clipping off), got {clip}. Try 5.0.")
+    # Not `clip < 0`: nan is not < 0 either, and would silently switch clipping off.
+    if isinstance(clip, bool) or not isinstance(clip, numbers.Real) or not (math.isfinite(clip) and clip >= 0):
+        raise ValueError(f"clip must be a finite number >= 0 (0 switches clipping off), got {clip!r}. Try 5.0.")
     model = LSTM(vocab_size, hidden_size, seed=seed, dtype=np.float32)
     history = train(
         model, train_ids, val_ids=val_ids, num_steps=num_steps, batch_size=batch_size, seq_length=seq_length,

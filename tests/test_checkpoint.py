@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 
 import numpy as np
@@ -106,7 +105,7 @@ def test_an_interrupted_run_resumed_with_its_history_continues_exactly(how, caps
     def interrupt_at_step_15(history):
         if history.steps[-1] == 15:
             if how == "signal":
-                os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C / "interrupt kernel" does
+                signal.raise_signal(signal.SIGINT)  # what Ctrl-C / "interrupt kernel" does, to this thread
             else:
                 raise KeyboardInterrupt
 
@@ -134,6 +133,51 @@ def test_a_failure_while_writing_leaves_the_previous_checkpoint_intact(trained, 
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind
     monkeypatch.undo()
     assert load_checkpoint(path).history.steps[-1] == 12
+
+
+def test_a_write_that_fails_halfway_never_touches_the_target_file(trained, monkeypatch):
+    """The archive is half written (some entries on disk) when the disk fills up: the old file must survive.
+
+    np.savez writes entry after entry; the fake fails on the fourth, after writing part of it,
+    so whatever file the archive was going to is left half-written.
+    """
+    model, optimizer, history, _, path = trained
+    before = path.read_bytes()
+    train(model, TRAIN_IDS, num_steps=3, optimizer=optimizer, history=history, **SETTINGS)
+    real_write_array, calls = np.lib.format.write_array, {"n": 0}
+
+    def write_array_then_fail(fp, array, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            fp.write(b"\x93NUMPY half of an entry")
+            raise OSError(28, "No space left on device (simulated)")
+        return real_write_array(fp, array, *args, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "write_array", write_array_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        save_checkpoint(path, model, VOCAB, optimizer=optimizer, history=history)
+    monkeypatch.undo()
+    assert calls["n"] == 4  # the failure really happened in the middle of the archive
+    assert path.read_bytes() == before  # not one byte of the old checkpoint changed
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # and no partial file lies next to it
+    assert load_checkpoint(path).history.steps[-1] == 12
+
+
+def test_a_new_checkpoint_is_not_visible_until_complete(tmp_path, monkeypatch):
+    """Saving to a new name that fails halfway leaves no file at that name at all."""
+    model = RNN(len(VOCAB), 6, seed=0)
+    real_write_array, calls = np.lib.format.write_array, {"n": 0}
+
+    def write_array_then_fail(fp, array, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # Ctrl-C while saving
+        return real_write_array(fp, array, *args, **kwargs)
+
+    monkeypatch.setattr(np.lib.format, "write_array", write_array_then_fail)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(tmp_path / "new.npz", model, VOCAB)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_saving_replaces_the_old_file(trained):

@@ -148,3 +148,24 @@ def test_default_floor_accepts_noise_but_catches_a_real_error_on_a_tiny_gradient
     p.grad[...] = 1e-6
     wrong = gradient_check(lambda: 1e3 + 3e-6 * float(p.value[0]), [p])  # analytic off by 2e-6
     assert not wrong.passed
+
+
+def _slightly_wrong_gradient(error: float):
+    """f = sum(w^3), with an analytic gradient off by a relative ``error`` (a near-miss backward pass)."""
+    w = Param("w", np.array([[0.7, -1.3, 2.1], [0.4, 1.9, -0.8]]))
+    w.grad[...] = 3 * w.value**2 * (1 + 2 * error)  # |a - n| / (|a| + |n|) ~ error
+    return (lambda: float(np.sum(w.value**3))), [w]
+
+
+@pytest.mark.parametrize("error", [1e-4, 3e-3])
+def test_the_tolerance_argument_decides_the_verdict(error):
+    loss_fn, params = _slightly_wrong_gradient(error)
+    loose = gradient_check(loss_fn, params, tolerance=10 * error)
+    strict = gradient_check(loss_fn, params, tolerance=error / 10)
+    assert loose.tolerance == 10 * error and strict.tolerance == error / 10
+    assert loose.passed and not strict.passed
+    assert loose.rows[0].max_rel_error == pytest.approx(error / (1 + error), rel=1e-6)
+    assert f"< tolerance {10 * error:g}" in loose.verdict() and f">= {error / 10:g}" in strict.verdict()
+    with pytest.raises(AssertionError, match="FAIL"):
+        strict.assert_passed()
+    loose.assert_passed()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 
 import numpy as np
@@ -78,13 +77,14 @@ def test_an_interrupt_stops_after_the_current_step(data, capsys):
 
     def interrupt_at_step_3(history):
         if history.steps[-1] == 3:
-            os.kill(os.getpid(), signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)  # to this thread: os.kill may wake another one first
 
+    before = signal.getsignal(signal.SIGINT)  # Python's default_int_handler (SIG_IGN in a background job)
     history = train(model, train_ids, num_steps=50, batch_size=4, seq_length=10, log_every=1,
                     callbacks=[interrupt_at_step_3])
     assert history.interrupted and history.steps[-1] == 3
     assert "Interrupted after step 3" in capsys.readouterr().out
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    assert signal.getsignal(signal.SIGINT) is before  # handler restored
 
 
 def test_early_stopping_after_patience_evaluations_without_improvement(data, monkeypatch):
@@ -209,3 +209,119 @@ def test_a_text_shorter_than_one_window_is_refused_before_training(data, n):
     with pytest.raises(ValueError, match=r"val_ids has 43 symbols.*seq_length \+ 1\) = 44"):
         train(model, train_ids, val_ids=train_ids[:43], num_steps=5, batch_size=4, seq_length=10)
     assert all(np.array_equal(a, p.value) for a, p in zip(before, model.params, strict=True))
+
+
+# ------------------------------------------------------- what train does inside a step (issue 12)
+
+
+def test_clip_value_bounds_every_gradient_entry_before_the_step(data):
+    """With SGD(lr=1) one step moves each weight by exactly its (clipped) gradient."""
+    vocab, train_ids, _ = data
+    limit = 1e-3
+    for Model in (RNN, LSTM):
+        model = Model(len(vocab), 16, seed=0)
+        before = [p.value.copy() for p in model.params]
+        train(model, train_ids, num_steps=1, batch_size=4, seq_length=10, optimizer=SGD(lr=1.0), clip_value=limit)
+        moves = np.concatenate([np.abs(p.value - b).ravel() for p, b in zip(model.params, before, strict=True)])
+        assert moves.max() <= limit * (1 + 1e-9)  # never more than the limit...
+        assert np.sum(moves >= limit * (1 - 1e-9)) > 10  # ...and many entries were cut to it
+
+
+def test_clip_norm_bounds_the_whole_step(data):
+    vocab, train_ids, _ = data
+    model = LSTM(len(vocab), 16, seed=0)
+    before = [p.value.copy() for p in model.params]
+    train(model, train_ids, num_steps=1, batch_size=4, seq_length=10, optimizer=SGD(lr=1.0), clip_value=None,
+          clip_norm=0.01)
+    norm = np.sqrt(sum(np.sum((p.value - b) ** 2) for p, b in zip(model.params, before, strict=True)))
+    assert norm == pytest.approx(0.01, rel=1e-6)
+
+
+class _Recorder:
+    """Wraps a model's loss to record the state each window starts from, the one it ends with, and the window."""
+
+    def __init__(self, model):
+        self.model, self.real_loss = model, model.loss
+        self.passed, self.returned, self.inputs = [], [], []
+        model.loss = self
+
+    def __call__(self, inputs, targets, state):
+        self.passed.append(_copies(state))
+        self.inputs.append(np.array(inputs))
+        loss, next_state = self.real_loss(inputs, targets, state)
+        self.returned.append(_copies(next_state))
+        return loss, next_state
+
+
+def _copies(state):
+    """A model state (an RNN's h, or an LSTM's (h, C)) as a list of copied arrays."""
+    return [np.array(s, copy=True) for s in (state if isinstance(state, tuple) else (state,))]
+
+
+@pytest.mark.parametrize("Model", [RNN, LSTM])
+def test_the_state_is_carried_from_window_to_window_and_reset_when_the_streams_start_over(data, Model):
+    vocab, train_ids, _ = data
+    B, T = 4, 10
+    model = Model(len(vocab), 8, seed=0)
+    recorder = _Recorder(model)
+    streams = train_ids[: B * (len(train_ids) // B)].reshape(B, -1)
+    per_pass = (streams.shape[1] - 1) // T  # 39 windows
+    train(model, train_ids, num_steps=2 * per_pass + 3, batch_size=B, seq_length=T)
+    for step, (passed, inputs) in enumerate(zip(recorder.passed, recorder.inputs, strict=True)):
+        k = step % per_pass
+        np.testing.assert_array_equal(inputs, streams[:, k * T : (k + 1) * T], err_msg=f"window of step {step + 1}")
+        if k == 0:  # a new pass over the streams: every row starts from the zero state
+            for s in passed:
+                assert s.shape[0] == B and not s.any(), f"step {step + 1} did not start from the zero state"
+        else:  # the state each row ended the previous window with
+            for s, r in zip(passed, recorder.returned[step - 1], strict=True):
+                np.testing.assert_array_equal(s, r, err_msg=f"step {step + 1} did not get the carried state")
+    assert any(s.any() for s in recorder.returned[0])  # the carried state is not trivially zero
+
+
+def _reference_loss(model, ids, B, T):
+    """Mean -log p(next char) over every character evaluate_loss must predict, one step at a time."""
+    L = len(ids) // B
+    streams = ids[: B * L].reshape(B, L)
+    K = (L - 1) // T
+    state = model.initial_state(B)
+    nll = []
+    for t in range(K * T):
+        logits, state = model.step(streams[:, t], state)
+        logits = logits - logits.max(axis=1, keepdims=True)
+        log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        nll.extend(-log_p[np.arange(B), streams[:, t + 1]])
+    return float(np.mean(nll)), len(nll)
+
+
+@pytest.mark.parametrize("Model", [RNN, LSTM])
+@pytest.mark.parametrize(("B", "T"), [(3, 7), (5, 4), (1, 13)])
+def test_evaluate_loss_is_the_mean_over_every_predicted_character(data, Model, B, T):
+    vocab, train_ids, val_ids = data
+    model = Model(len(vocab), 12, seed=3)
+    train(model, train_ids, num_steps=20, batch_size=4, seq_length=10)  # a model whose losses vary by window
+    expected, count = _reference_loss(model, val_ids, B, T)
+    assert count == B * ((len(val_ids) // B - 1) // T) * T
+    assert evaluate_loss(model, val_ids, batch_size=B, seq_length=T) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("Model", [RNN, LSTM])
+def test_the_logged_training_loss_is_per_character_and_averaged_since_the_last_entry(data, Model):
+    vocab, train_ids, _ = data
+    B, T = 4, 10
+    model = Model(len(vocab), 8, seed=0)
+    recorder = _Recorder(model)
+    losses = []
+    real = recorder.real_loss
+
+    def remember(inputs, targets, state):
+        loss, state = real(inputs, targets, state)
+        losses.append(loss)  # summed over the T steps of the window, averaged over the B streams
+        return loss, state
+
+    recorder.real_loss = remember
+    history = train(model, train_ids, num_steps=12, batch_size=B, seq_length=T, log_every=4)
+    assert history.steps == [4, 8, 12]
+    expected = [np.mean(losses[k : k + 4]) / T for k in (0, 4, 8)]
+    np.testing.assert_allclose(history.train_loss, expected, rtol=1e-12)
+    assert history.train_loss[0] == pytest.approx(np.log(len(vocab)), rel=0.2)  # untrained: about ln V per char

@@ -107,7 +107,7 @@ def test_playground_train_runs_with_the_chosen_settings(vocab):
     assert model.hidden_size == 8 and model.dtype == np.float32
     assert history.steps[-1] == 40 and len(history.val_loss) == 5 and seen
     assert history.train_loss[-1] < history.train_loss[0]
-    with pytest.raises(ValueError, match="clip must be >= 0"):
+    with pytest.raises(ValueError, match="clip must be a finite number >= 0"):
         wl.playground_train(ids, ids, len(vocab), hidden_size=8, lr=0.1, seq_length=10, clip=-1.0, num_steps=1)
 
 
