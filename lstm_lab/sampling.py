@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -43,15 +44,17 @@ def _check_temperature(temperature: object) -> float:
     return t
 
 
-def encode_prime(vocab: _Vocabulary, prime: str | Sequence[str]) -> np.ndarray:
+def encode_prime(vocab: _Vocabulary, prime: str | Sequence[str], name: str = "prime") -> np.ndarray:
     """The ids of ``prime``, or an error that says which symbols the model cannot read.
+
+    ``name`` is what the error calls the text (``"prime"``, ``"warm_up"``).
 
     A model only knows the symbols of the text it was trained on: its input and output
     layers have one row and one column per symbol, so a new one cannot simply be added.
     """
     if not isinstance(prime, (str, list, tuple)) or len(prime) == 0:
         raise ValueError(
-            f"prime must be a non-empty string (or list of tokens), got {prime!r}: the model needs at "
+            f"{name} must be a non-empty string (or list of tokens), got {prime!r}: the model needs at "
             "least one symbol to start from. Try the first character of your text, e.g. prime='G'."
         )
     try:
@@ -59,7 +62,7 @@ def encode_prime(vocab: _Vocabulary, prime: str | Sequence[str]) -> np.ndarray:
     except UnknownSymbolError as err:
         others = f" (and {err.count - 1} more unknown)" if err.count > 1 else ""
         raise UnknownSymbolError(
-            f"The prime {prime!r} cannot be fed to the model: {describe_symbol(err.symbol)} at position "
+            f"The {name} {prime!r} cannot be fed to the model: {describe_symbol(err.symbol)} at position "
             f"{err.position}{others} is not in its vocabulary. The model only knows the symbols of the "
             "text it was trained on; start from a prime made of those, e.g. a few words of that text.",
             err.symbol, err.position, err.count,
@@ -135,6 +138,76 @@ def sample_index(
     return ids.astype(np.int64)
 
 
+#: How many symbols ``sample`` lets the model write (and throws away) before the prime.
+WARM_UP = 300
+
+
+def warm_state(
+    model: Any, vocab: _Vocabulary, warm_up: int | str | Sequence[str], rng: np.random.Generator
+) -> Any:
+    """A state like the ones training sees: reached after reading text, not the zero state.
+
+    Training starts each of its B streams from the zero state once per pass over the text
+    and then carries the state on, so almost every prediction it learns from is made from
+    a state that has read a long stretch before it. A sample started from the zero state
+    asks the model for something it has hardly ever practised (Lesson 4 measures it).
+
+    Args:
+        model: any model following the protocol.
+        vocab: encodes a passage given as ``warm_up``.
+        warm_up: a passage of real text (str, or a list of tokens) to read first; or a
+            number of symbols the model writes itself from the zero state, drawn at
+            temperature 1 (its own distribution, the nearest thing to its training text
+            when no text is at hand); 0 keeps the zero state.
+        rng: draws the self-written symbols.
+
+    Returns:
+        the state after the warm-up, for a batch of 1.
+    """
+    state = model.initial_state(1)
+    if isinstance(warm_up, (str, list, tuple)):
+        for i in encode_prime(vocab, warm_up, "warm_up") if len(warm_up) else ():
+            _, state = model.step(np.array([i]), state)
+        return state
+    if isinstance(warm_up, bool) or not isinstance(warm_up, numbers.Integral) or warm_up < 0:
+        raise ValueError(
+            f"warm_up must be a passage of text, or a whole number >= 0 of symbols the model writes "
+            f"first, got {warm_up!r}. Try warm_up={WARM_UP} (the default), a few hundred characters of "
+            "the training text, or warm_up=0 to start from the zero state."
+        )
+    if warm_up == 0:
+        return state
+    # Any symbol starts the chain; the draws after a few dozen steps no longer depend on it.
+    logits, state = model.step(np.zeros(1, dtype=np.int64), state)
+    for _ in range(int(warm_up) - 1):
+        i = sample_index(logits[0], temperature=1.0, rng=rng)
+        logits, state = model.step(np.array([i]), state)
+    return state
+
+
+def next_distribution(
+    model: Any,
+    vocab: _Vocabulary,
+    prime: str | Sequence[str],
+    *,
+    temperature: float = 1.0,
+    warm_up: int | str | Sequence[str] = WARM_UP,
+    seed: int = 0,
+) -> np.ndarray:
+    """The model's probabilities (V,) for the symbol after ``prime``, from a warmed state.
+
+    The distribution ``sample`` draws its first symbol from, given the same ``warm_up``
+    and ``seed``: the state is warmed (``warm_state``), the prime is read, and the last
+    logits go through ``temperature_softmax``.
+    """
+    prime_ids = encode_prime(vocab, prime)
+    t = _check_temperature(temperature)
+    state = warm_state(model, vocab, warm_up, np.random.default_rng(_check_seed(seed)))
+    for i in prime_ids:
+        logits, state = model.step(np.array([i]), state)
+    return temperature_softmax(logits[0], t)
+
+
 def sample(
     model: Any,
     vocab: _Vocabulary,
@@ -145,12 +218,15 @@ def sample(
     seed: int = 0,
     rng: np.random.Generator | None = None,
     greedy: bool = False,
+    warm_up: int | str | Sequence[str] = WARM_UP,
 ) -> str:
     """Continue ``prime`` with ``length`` generated symbols.
 
-    The prime is fed through ``model.step`` one symbol at a time, from
-    ``model.initial_state(1)``, to warm up the hidden state; then each new symbol is drawn
-    from the model's prediction and fed back in.
+    First the state is warmed (see ``warm_state``): by default the model writes
+    ``WARM_UP`` = 300 symbols of its own, which are thrown away, so that the prime is
+    read from the kind of state training saw rather than from the zero state, which it
+    almost never saw. Then the prime is fed through ``model.step`` one symbol at a
+    time, and each new symbol is drawn from the model's prediction and fed back in.
 
     Args:
         model: any model following the protocol (RNN, LSTM).
@@ -162,7 +238,11 @@ def sample(
         temperature: see ``sample_index``.
         seed: seeds the generator when ``rng`` is not given; same seed, same text.
         rng: a generator to use instead of ``seed``.
-        greedy: always take the most likely symbol.
+        greedy: always take the most likely symbol (the warm-up still draws its own
+            symbols, so the seed matters).
+        warm_up: symbols the model writes before the prime (default 300); or a passage
+            of real text to read before the prime; ``warm_up=0`` starts the prime from
+            the zero state, as in earlier versions of this function.
 
     Returns:
         Only the generated continuation (``length`` symbols), without the prime.
@@ -174,7 +254,7 @@ def sample(
     if rng is None:
         rng = np.random.default_rng(_check_seed(seed))
 
-    state = model.initial_state(1)
+    state = warm_state(model, vocab, warm_up, rng)
     logits = None
     for i in prime_ids:
         logits, state = model.step(np.array([i]), state)
@@ -220,4 +300,22 @@ class SampleEvery:
         if step % self.every == 0:
             text = sample(self.model, self.vocab, self.prime, self.length,
                           temperature=self.temperature, seed=self.seed)
-            print(f"--- step {step:,} ---\n{self.prime}{text}")
+            print(f"--- step {step:,} (temperature {self.temperature:g}) ---\n{self.prime}{text}")
+
+
+def words_of(text: str) -> list[str]:
+    """The words of ``text``: its runs of letters, lower-cased ("Gregor's" -> gregor, s)."""
+    return re.findall(r"[^\W\d_]+", text.lower())
+
+
+def known_word_fraction(generated: str, book: str) -> float:
+    """The fraction of the words of ``generated`` that are also words of ``book``.
+
+    A crude but honest measure of a sample: made-up words ("fatter", yes; "roomsing",
+    no) lower it. It counts words, not whether they make sense together.
+    """
+    words = words_of(generated)
+    if not words:
+        raise ValueError("the generated text has no words (no letters) to look up; generate a longer sample.")
+    known = set(words_of(book))
+    return sum(w in known for w in words) / len(words)

@@ -81,8 +81,10 @@ def test_sample_is_deterministic_for_a_seed(model, vocab):
 
 
 def test_greedy_sample_follows_the_argmax(model, vocab):
-    out = sample(model, vocab, "hel", 15, greedy=True)
-    state = model.initial_state(1)
+    from lstm_lab.sampling import warm_state
+
+    out = sample(model, vocab, "hel", 15, greedy=True, seed=4)
+    state = warm_state(model, vocab, 300, np.random.default_rng(4))  # the default warm-up
     for i in vocab.encode("hel"):
         logits, state = model.step(np.array([i]), state)
     expected = []
@@ -138,7 +140,81 @@ def test_sample_every_prints_at_its_steps_only(capsys):
         history.steps.append(step)
         printer(history)
     out = capsys.readouterr().out
-    assert "--- step 20 ---" in out and "--- step 40 ---" in out and "step 10 " not in out
+    assert "--- step 20 (temperature 0.8) ---" in out and "--- step 40 (temperature 0.8) ---" in out
+    assert "step 10 " not in out
     assert out.count("\nhe") == 2
     with pytest.raises(ValueError, match="not in the vocabulary|unknown|U\\+"):
         SampleEvery(model, vocab, 20, prime="xyz")
+
+
+def _feed(model, vocab, text, state):
+    logits = None
+    for i in vocab.encode(text):
+        logits, state = model.step(np.array([i]), state)
+    return logits, state
+
+
+def test_warm_up_zero_is_the_zero_state_and_a_passage_is_read_before_the_prime(model, vocab):
+    from lstm_lab.sampling import next_distribution
+
+    logits, _ = _feed(model, vocab, "hel", model.initial_state(1))
+    np.testing.assert_allclose(next_distribution(model, vocab, "hel", warm_up=0), softmax(logits[0]), rtol=1e-12)
+    logits, _ = _feed(model, vocab, "world, hel", model.initial_state(1))
+    np.testing.assert_allclose(next_distribution(model, vocab, "hel", warm_up="world, "), softmax(logits[0]),
+                               rtol=1e-12)
+    # greedy from the zero state: the old behaviour, kept by warm_up=0
+    state, expected = _feed(model, vocab, "hel", model.initial_state(1)), []
+    logits, state = state
+    for _ in range(5):
+        expected.append(int(logits[0].argmax()))
+        logits, state = model.step(np.array(expected[-1:]), state)
+    assert sample(model, vocab, "hel", 5, greedy=True, warm_up=0) == vocab.decode(np.array(expected))
+
+
+def test_default_warm_up_lets_the_model_write_300_symbols_first(model, vocab):
+    from lstm_lab.sampling import WARM_UP, next_distribution, warm_state
+
+    assert WARM_UP == 300
+    calls = []
+
+    class Counting:
+        def initial_state(self, B):
+            return model.initial_state(B)
+
+        def step(self, ids, state):
+            calls.append(int(ids[0]))
+            return model.step(ids, state)
+
+    sample(Counting(), vocab, "he", 4, seed=5)
+    assert len(calls) == 300 + 2 + 3  # warm-up, prime, then each drawn symbol but the last
+    assert calls[300:302] == list(vocab.encode("he"))
+    # the warmed state is not the zero state, and the first draw comes from next_distribution
+    warmed = warm_state(model, vocab, 300, np.random.default_rng(5))
+    assert np.abs(warmed).max() > 0
+    p_warm = next_distribution(model, vocab, "he", seed=5)
+    assert p_warm.shape == (vocab.size,) and p_warm.sum() == pytest.approx(1.0)
+    assert not np.allclose(p_warm, next_distribution(model, vocab, "he", warm_up=0))
+    # sampling is still deterministic for a seed, and the warm-up depends on it
+    assert sample(model, vocab, "he", 30, seed=5) == sample(model, vocab, "he", 30, seed=5)
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, True, None])
+def test_bad_warm_up(model, vocab, bad):
+    with pytest.raises(ValueError, match="warm_up must be"):
+        sample(model, vocab, "he", 5, warm_up=bad)
+
+
+def test_warm_up_passage_with_an_unknown_symbol_is_named(model, vocab):
+    with pytest.raises(UnknownSymbolError, match="warm_up.*'Z'"):
+        sample(model, vocab, "he", 5, warm_up="hello Zurich ")
+
+
+def test_known_word_fraction():
+    from lstm_lab.sampling import known_word_fraction, words_of
+
+    assert words_of("Gregor's door, 2 doors!") == ["gregor", "s", "door", "doors"]
+    book = "Gregor Samsa woke. His door was locked."
+    assert known_word_fraction("the door was gregor's", book) == pytest.approx(3 / 5)  # the, s unknown
+    assert known_word_fraction("His DOOR", book) == 1.0
+    with pytest.raises(ValueError, match="no words"):
+        known_word_fraction(" ,.!", book)
