@@ -11,7 +11,7 @@ loads). The parts:
 - output layer + softmax: logits = h W_y + b_y for all B * T rows, the loss and dlogits,
   and the output layer's backward pass;
 - backward GEMMs / embedding / backward rest: the T per-step multiplies da W_h^T and the
-  window's dW_h, the input rows' gradient (embedding: one_hot(ids)^T da), and everything else in
+  window's dW_h, the input rows' gradient (``embedding_backward``), and everything else in
   ``lstm_backward_fused`` (G, K, the per-step products);
 - grads, clip, optimiser: copying the stacked gradients into the parameters, clip by value,
   and an Adagrad step;
@@ -47,6 +47,7 @@ from bench.__main__ import (  # noqa: E402
     torch_twin,
     torch_version,
 )
+from lstm_lab.layers import embedding_backward  # noqa: E402
 from lstm_lab.lstm import LSTM, lstm_backward_fused, lstm_forward_fused, stack_gates  # noqa: E402
 from lstm_lab.optim import Adagrad, clip_by_value  # noqa: E402
 from lstm_lab.workspace import keep_freed_memory  # noqa: E402
@@ -71,7 +72,7 @@ def best_ms(fn: Callable[[], object], repeats: int, number: int) -> float:
 
 def profile_size(ids: np.ndarray, V: int, B: int, H: int, quick: bool) -> dict[str, float]:
     """Milliseconds of each part (``PARTS``), the whole step, and PyTorch's whole step."""
-    repeats, number = (2, 2) if quick else (5, max(2, int(40 * 6400 / (B * H))))
+    repeats, number = (2, 2) if quick else (5, max(2, int(10 * 6400 / (B * H))))
     dtype = np.float32
     model = LSTM(V, H, seed=0, dtype=dtype)
     optimizer = Adagrad(lr=0.1)
@@ -90,11 +91,9 @@ def profile_size(ids: np.ndarray, V: int, B: int, H: int, quick: bool) -> dict[s
     W_h4 = np.ascontiguousarray(W[V:].reshape(H, 4, H).transpose(1, 0, 2))
     h, g = np.zeros((B, H), dtype), np.empty((4, B, H), dtype)
     da = np.zeros((4, T, B, H), dtype)
-    dh_next, dW_h = np.empty((B, H), dtype), np.empty((4, H, H), dtype)
+    dh_next = np.empty((B, H), dtype)
     hs = cache["hs"][:T].reshape(T * B, H)
-    one_hot_rows = np.zeros((T * B, V), dtype)
-    one_hot_rows[np.arange(T * B), inputs.T.reshape(-1)] = 1.0
-    dW_x = np.empty((4, V, H), dtype)
+    da_rows, dW_h = np.zeros((T * B, 4 * H), dtype), np.empty((H, 4 * H), dtype)
 
     def forward_gemms() -> None:
         for _ in range(T):
@@ -104,10 +103,10 @@ def profile_size(ids: np.ndarray, V: int, B: int, H: int, quick: bool) -> dict[s
         for t in range(T):
             np.matmul(da[:, t], W_h4, out=g)
             np.sum(g, axis=0, out=dh_next)
-        np.matmul(hs.T, da.reshape(4, T * B, H), out=dW_h)
+        np.matmul(hs.T, da_rows, out=dW_h)
 
-    def embedding() -> None:  # the input rows' gradient: one_hot(ids)^T da, gate by gate
-        np.matmul(one_hot_rows.T, da.reshape(4, T * B, H), out=dW_x)
+    def embedding() -> None:  # the input rows' gradient: one_hot(ids)^T da, summed rows by id
+        embedding_backward(da_rows.reshape(T, B, 4 * H), (inputs.T, (V, 4 * H)))
 
     def output_layer() -> None:
         _, dlogits, _ = model._output_loss(cache, targets, ws)

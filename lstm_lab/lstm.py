@@ -34,7 +34,7 @@ import numpy as np
 
 from lstm_lab.activations import dsigmoid, dtanh, sigmoid, tanh
 from lstm_lab.checks import check_id_pair, check_ids, check_positive_float, check_positive_int
-from lstm_lab.layers import one_hot
+from lstm_lab.layers import embedding_backward, one_hot
 from lstm_lab.losses import softmax_cross_entropy_rows
 from lstm_lab.params import Param
 from lstm_lab.workspace import Workspace
@@ -353,7 +353,7 @@ def lstm_backward_fused(
     what must be sequential: a few elementwise products (da_f, da_i and da_C as ONE product,
     dC times the three blocks of G side by side) and one batched matrix multiply per step,
     dh_prev = da W_h^T (the four gates' products, then their sum). The pre-activation gradients
-    da of every step are stored, and the weight gradients are big matrix multiplies over all
+    da of every step are stored, and the weight gradients are one big matrix multiply over all
     B * T rows instead of T small ones.
 
     Args:
@@ -411,27 +411,22 @@ def lstm_backward_fused(
         np.multiply(dC, f[t], out=dC_next)  # the gradient highway, as in lstm_step_backward
         np.matmul(da[:, t], W_hT4, out=dh_4)  # the step's matrix multiply, gate by gate ...
         np.sum(dh_4, axis=0, out=dh_next)  # ... summed: dh_prev = da W_h^T
-    # Every step used the same W and b: sum over steps and examples, as one matmul per gate.
-    da_rows = da.reshape(4, T * B, H)
-    h_rows = hs[:T].reshape(T * B, H)
+    # Every step used the same W and b: sum over steps and examples. First da as one
+    # (T * B, 4H) matrix in W's gate order (one copy): a multiply by it runs several times
+    # faster than four by its (T * B, H) blocks.
+    da_rows = ws.empty("da_rows", (T * B, 4 * H), dtype)
+    for da_k, block in zip(da, _gate_blocks(da_rows, H), strict=True):
+        np.copyto(block, da_k.reshape(T * B, H))
     dW = ws.empty("dW", (D + H, 4 * H), dtype)
-    db = np.empty(4 * H, dtype=dtype)
+    np.matmul(hs[:T].reshape(T * B, H).T, da_rows, out=dW[D:])
     if cache["is_ids"]:
-        # one_hot(ids)^T da, as for dense x, is the gradient of a row lookup: a multiply by the
-        # (T * B, V) one-hot matrix sums each id's rows of da.
-        x_rows = ws.zeros("one_hot", (T * B, D), dtype)
-        x_rows[np.arange(T * B), x.T.reshape(-1)] = 1.0
+        # one_hot(ids)^T da, as for dense x, is the gradient of a row lookup: sum da's rows by id.
+        dW[:D] = embedding_backward(da_rows.reshape(T, B, 4 * H), (x.T, (D, 4 * H)))
         dx = None
     else:
-        x_rows = x.transpose(1, 0, 2).reshape(T * B, D)
-        dx_tm = sum(da_rows[k] @ W_k.T for k, W_k in enumerate(_gate_blocks(W[:D], H)))
-        dx = np.ascontiguousarray(dx_tm.reshape(T, B, D).transpose(1, 0, 2))
-    for k, (dW_x, dW_h, db_k) in enumerate(
-        zip(_gate_blocks(dW[:D], H), _gate_blocks(dW[D:], H), _gate_blocks(db, H), strict=True)
-    ):
-        np.matmul(x_rows.T, da_rows[k], out=dW_x)
-        np.matmul(h_rows.T, da_rows[k], out=dW_h)
-        np.sum(da_rows[k], axis=0, out=db_k)
+        np.matmul(x.transpose(1, 0, 2).reshape(T * B, D).T, da_rows, out=dW[:D])
+        dx = np.ascontiguousarray((da_rows @ W[:D].T).reshape(T, B, D).transpose(1, 0, 2))
+    db = da_rows.sum(axis=0)
     return dx, dh_next, dC_next, dW, db
 
 
