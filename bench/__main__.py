@@ -36,6 +36,16 @@ from lstm_lab.vocab import Vocabulary  # noqa: E402
 from lstm_lab.workspace import keep_freed_memory  # noqa: E402
 
 H, T = 100, 25  # the seeds' model: 100 hidden units, 25 steps of backpropagation
+#: (B, H, dtype) of every lstm_lab-against-PyTorch row, under every configuration.
+SIZES = (
+    (1, 100, "float32"), (32, 100, "float32"), (64, 100, "float32"), (32, 256, "float32"),
+    (64, 256, "float32"), (32, 100, "float64"), (64, 100, "float64"),
+)  # fmt: skip
+#: What makes numpy and OpenBLAS behave as on an AVX2 laptop (set before numpy loads).
+AVX2_LAPTOP = {"OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR"}
+#: The same for PyTorch, whose kernels (its own, and MKL's matrix multiplies) those two leave on
+#: AVX-512: on a real AVX2 laptop PyTorch runs AVX2 code too.
+TORCH_ON_AVX2 = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
 
 
@@ -70,9 +80,9 @@ def endless(ids: np.ndarray, B: int):
         yield from windows(streams, T)
 
 
-def ours(ids: np.ndarray, V: int, B: int, dtype: type) -> Callable[[], None]:
+def ours(ids: np.ndarray, V: int, B: int, dtype: type, hidden: int = H) -> Callable[[], None]:
     """One lstm_lab training step: loss (forward + backward), clip to [-5, 5], Adagrad."""
-    model = LSTM(V, H, seed=0, dtype=dtype)
+    model = LSTM(V, hidden, seed=0, dtype=dtype)
     optimizer = Adagrad(lr=0.1)
     batches = endless(ids, B)
     state = [model.initial_state(B)]
@@ -101,7 +111,7 @@ def seed_style(ids: np.ndarray, V: int) -> Callable[[], None]:
     return step
 
 
-def torch_modules(V: int, dtype: type, model: LSTM | None = None) -> tuple:
+def torch_modules(V: int, dtype: type, model: LSTM | None = None, hidden: int = H) -> tuple:
     """``torch.nn.LSTM(V, H)`` and ``nn.Linear(H, V)``: our model's twin, with its weights if given.
 
     PyTorch keeps the gates in the order i, f, g (our C_tilde), o as the rows of (4H, V)
@@ -111,9 +121,10 @@ def torch_modules(V: int, dtype: type, model: LSTM | None = None) -> tuple:
     import torch
 
     tdtype = torch.float32 if dtype == np.float32 else torch.float64
+    hidden = model.hidden_size if model is not None else hidden
     torch.manual_seed(0)
-    lstm = torch.nn.LSTM(V, H, batch_first=True, dtype=tdtype)
-    linear = torch.nn.Linear(H, V, dtype=tdtype)
+    lstm = torch.nn.LSTM(V, hidden, batch_first=True, dtype=tdtype)
+    linear = torch.nn.Linear(hidden, V, dtype=tdtype)
     if model is not None:
         order = ("W_i", "W_f", "W_C", "W_o")
         with torch.no_grad():
@@ -140,16 +151,16 @@ def torch_window_loss(lstm: Any, linear: Any, inputs: np.ndarray, targets: np.nd
     return loss, new_state
 
 
-def torch_twin(ids: np.ndarray, V: int, B: int, dtype: type) -> Callable[[], None]:
+def torch_twin(ids: np.ndarray, V: int, B: int, dtype: type, hidden: int = H) -> Callable[[], None]:
     """The same model and step in PyTorch (eager, CPU): loss, backward, clip to [-5, 5], Adagrad."""
     import torch
 
-    lstm, linear = torch_modules(V, dtype)
+    lstm, linear = torch_modules(V, dtype, hidden=hidden)
     params = [*lstm.parameters(), *linear.parameters()]
     optimizer = torch.optim.Adagrad(params, lr=0.1)
     batches = endless(ids, B)
     tdtype = linear.weight.dtype
-    state = [(torch.zeros(1, B, H, dtype=tdtype), torch.zeros(1, B, H, dtype=tdtype))]
+    state = [(torch.zeros(1, B, hidden, dtype=tdtype), torch.zeros(1, B, hidden, dtype=tdtype))]
 
     def step() -> None:
         inputs, targets = next(batches)
@@ -177,6 +188,53 @@ def blas_description() -> str:
     ) or "none found"
 
 
+def blas_kernel() -> str:
+    """The kernel OpenBLAS chose (e.g. SkylakeX, Haswell), as threadpoolctl reports it; '?' if unknown."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "?"
+    kernels = [str(i.get("architecture", "?")) for i in threadpool_info() if i.get("user_api") == "blas"]
+    return "/".join(kernels) or "?"
+
+
+def numpy_simd() -> str:
+    """The SIMD targets numpy's own loops dispatch to in this process (e.g. X86_V3 X86_V4)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:  # numpy < 2
+        return "?"
+    return " ".join(t for t in __cpu_dispatch__ if __cpu_features__.get(t)) or "baseline only"
+
+
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def configurations(flags: set[str] | None = None) -> dict[str, dict[str, str]]:
+    """Configuration name -> the environment it runs in: only what this CPU supports.
+
+    Always this machine's best (no change); on an AVX-512 CPU also an AVX2 laptop
+    (``AVX2_LAPTOP``: OpenBLAS's Haswell kernel, numpy's AVX-512 loops off, PyTorch left as
+    it is), and the same with PyTorch on AVX2 as well (``TORCH_ON_AVX2``), as it would be on
+    such a laptop. On a CPU without AVX-512 the machine's best already is the AVX2 case, so it
+    is the only one.
+    """
+    flags = cpu_flags() if flags is None else flags
+    configs: dict[str, dict[str, str]] = {"best": {}}
+    if "avx512f" in flags and "avx2" in flags:
+        configs["AVX2 laptop"] = dict(AVX2_LAPTOP)
+        configs["AVX2 laptop, PyTorch on AVX2 too"] = {**AVX2_LAPTOP, **TORCH_ON_AVX2}
+    return configs
+
+
 def machine_description() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -197,30 +255,61 @@ def torch_version() -> str | None:
     return torch.__version__
 
 
-def throughput_table(ids: np.ndarray, V: int, quick: bool) -> list[dict]:
-    steps_per_block, repeats = (5, 2) if quick else (20, 7)
+def throughput_table(ids: np.ndarray, V: int, quick: bool, sizes: tuple = SIZES) -> list[dict]:
+    """Characters/s of every row in this process: the seed-style model, then ours and PyTorch's at ``sizes``."""
+    repeats, block_seconds = (2, 0.01) if quick else (7, 0.05)
     have_torch = torch_version() is not None
-    rows = [{"impl": "seed-style per-step LSTM", "B": 1, "dtype": "float64", "step": seed_style(ids, V)}]
-    for dtype in (np.float32, np.float64):
-        for B in (1, 32, 64):
-            rows.append({"impl": "lstm_lab LSTM", "B": B, "dtype": dtype.__name__, "step": ours(ids, V, B, dtype)})
-            if have_torch:
-                rows.append({"impl": "torch.nn.LSTM (eager, CPU)", "B": B, "dtype": dtype.__name__,
-                             "step": torch_twin(ids, V, B, dtype)})
+    rows = [{"impl": "seed-style per-step LSTM", "B": 1, "H": H, "dtype": "float64", "step": seed_style(ids, V)}]
+    for B, hidden, dtype_name in sizes:
+        dtype = np.dtype(dtype_name).type
+        rows.append({"impl": "lstm_lab LSTM", "B": B, "H": hidden, "dtype": dtype_name,
+                     "step": ours(ids, V, B, dtype, hidden)})
+        if have_torch:
+            rows.append({"impl": "torch.nn.LSTM (eager, CPU)", "B": B, "H": hidden, "dtype": dtype_name,
+                         "step": torch_twin(ids, V, B, dtype, hidden)})
     steps = {str(k): (r["step"], r["B"] * T) for k, r in enumerate(rows)}
-    # Blocks of 15-50 ms: fewer steps for the per-character model, which is the slowest.
-    block = {str(k): max(2, steps_per_block // 4) if r["impl"].startswith("seed") else steps_per_block
-             for k, r in enumerate(rows)}
+    # Blocks of about block_seconds each, from a timed step after two warm-up calls, so a big
+    # model's blocks are not longer than a small one's.
+    block = {}
+    for k, (step, _) in steps.items():
+        step(), step()
+        tic = time.perf_counter()
+        step()
+        block[k] = int(min(50, max(1, round(block_seconds / (time.perf_counter() - tic)))))
     rates = best_chars_per_second(steps, block, repeats)
     for k, r in enumerate(rows):
         r["cps"] = rates[str(k)]
         del r["step"]
     seed_cps = rows[0]["cps"]
-    torch_cps = {(r["B"], r["dtype"]): r["cps"] for r in rows if r["impl"].startswith("torch")}
+    torch_cps = {(r["B"], r["H"], r["dtype"]): r["cps"] for r in rows if r["impl"].startswith("torch")}
     for r in rows:
+        key = (r["B"], r["H"], r["dtype"])
         r["vs_seed"] = r["cps"] / seed_cps
-        r["vs_torch"] = r["cps"] / torch_cps[(r["B"], r["dtype"])] if (r["B"], r["dtype"]) in torch_cps else None
+        r["vs_torch"] = r["cps"] / torch_cps[key] if key in torch_cps else None
     return rows
+
+
+def worker(quick: bool) -> dict:
+    """Every row of the throughput table in this process, with the kernels it ran on."""
+    keep_freed_memory()  # as train() does; for every implementation measured in this process
+    text = load_text("kafka")
+    vocab = Vocabulary.from_text(text)
+    ids = vocab.encode(text)
+    torch_v = torch_version()
+    rows = throughput_table(ids, len(vocab), quick)
+    return {"kernel": blas_kernel(), "blas": blas_description(), "numpy_simd": numpy_simd(),
+            "torch": torch_v, "V": len(vocab), "rows": rows}
+
+
+def measure_configurations(quick: bool) -> dict[str, dict]:
+    """Run ``worker`` in a fresh process per configuration (its environment must precede numpy)."""
+    results = {}
+    for name, env in configurations().items():
+        cmd = [sys.executable, "-m", "bench", "--worker", *(["--quick"] if quick else [])]
+        out = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True)
+        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
+        results[name]["env"] = env
+    return results
 
 
 def quality_in_subprocess() -> dict:
@@ -234,21 +323,52 @@ def notebooks_seconds() -> float:
     return time.perf_counter() - tic
 
 
-def report(rows: list[dict], V: int, quality: dict | None, nb_seconds: float | None, torch_v: str | None) -> str:
+def report(results: dict[str, dict], quality: dict | None, nb_seconds: float | None) -> str:
+    """The markdown of ``bench/results/latest.md``: ``results`` maps configuration -> ``worker``'s output."""
+    first = next(iter(results.values()))
+    torch_v = first["torch"]
     lines = [
-        f"Measured {datetime.date.today().isoformat()} by `python -m bench` on: {machine_description()}.",
-        f"BLAS: {blas_description()}. PyTorch: {torch_v or 'not installed'}"
-        + (" (1 thread)." if torch_v else "."),
+        f"Measured {datetime.date.today().isoformat()} by `python -m bench` on: {machine_description()}. "
+        f"PyTorch: {torch_v or 'not installed'}" + (" (1 thread)." if torch_v else "."),
         "",
-        f"Training throughput, H = {H}, T = {T}, V = {V} (one step: forward, backward, "
-        "clip to [-5, 5], Adagrad):",
+        "Configurations, each measured in its own process:",
         "",
-        "| implementation | B | dtype | characters/s | vs seed-style | vs PyTorch |",
-        "|---|---:|---|---:|---:|---:|",
     ]
-    for r in rows:
-        vs_torch = f"{r['vs_torch']:.2f}x" if r["vs_torch"] is not None else "n/a"
-        lines.append(f"| {r['impl']} | {r['B']} | {r['dtype']} | {r['cps']:,.0f} | {r['vs_seed']:.1f}x | {vs_torch} |")
+    for name, res in results.items():
+        env = " ".join(f'{k}="{v}"' if " " in v else f"{k}={v}" for k, v in res.get("env", {}).items())
+        lines.append(f"- **{name}**: {('`' + env + '`') if env else 'no change'}; BLAS: {res['blas']}; "
+                     f"numpy SIMD: {res['numpy_simd']}.")
+    names = list(results)
+    lines += [
+        "",
+        f"lstm_lab against PyTorch (characters/s ours / theirs, above 1 = faster), T = {T}, V = {first['V']}, "
+        "one step: forward, backward, clip to [-5, 5], Adagrad:",
+        "",
+        "| B | H | dtype | " + " | ".join(f"{n} ({results[n]['kernel']})" for n in names) + " |",
+        "|---:|---:|---|" + "---:|" * len(names),
+    ]
+    for r in first["rows"]:
+        if not r["impl"].startswith("lstm_lab"):
+            continue
+        cells = []
+        for n in names:
+            match = [q for q in results[n]["rows"] if q["impl"] == r["impl"]
+                     and (q["B"], q.get("H", H), q["dtype"]) == (r["B"], r.get("H", H), r["dtype"])]
+            ratio = match[0]["vs_torch"] if match else None
+            cells.append("n/a" if ratio is None else f"{ratio:.2f}x")
+        lines.append(f"| {r['B']} | {r.get('H', H)} | {r['dtype']} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Every row:",
+        "",
+        "| configuration | implementation | B | H | dtype | characters/s | vs seed-style | vs PyTorch |",
+        "|---|---|---:|---:|---|---:|---:|---:|",
+    ]
+    for n in names:
+        for r in results[n]["rows"]:
+            vs_torch = f"{r['vs_torch']:.2f}x" if r["vs_torch"] is not None else "n/a"
+            lines.append(f"| {n} | {r['impl']} | {r['B']} | {r.get('H', H)} | {r['dtype']} | {r['cps']:,.0f} | "
+                         f"{r['vs_seed']:.1f}x | {vs_torch} |")
     if quality is not None:
         s = quality["settings"]
         to_target = (f"{quality['seconds_to_target']:.1f} s ({quality['steps_to_target']} steps)"
@@ -278,17 +398,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no quality run (a smoke test)")
     parser.add_argument("--notebooks", action="store_true", help="also time every notebook under nbval")
     parser.add_argument("--no-save", action="store_true", help=f"print only; do not write {RESULTS.name}")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # one configuration's rows
     args = parser.parse_args(argv)
-    keep_freed_memory()  # as train() does; for every implementation measured in this process
-
-    text = load_text("kafka")
-    vocab = Vocabulary.from_text(text)
-    ids = vocab.encode(text)
-    torch_v = torch_version()
-    rows = throughput_table(ids, len(vocab), args.quick)
+    if args.worker:
+        print(json.dumps(worker(args.quick)))
+        return
+    results = measure_configurations(args.quick)
     quality = None if args.quick else quality_in_subprocess()
     nb_seconds = notebooks_seconds() if args.notebooks else None
-    table = report(rows, len(vocab), quality, nb_seconds, torch_v)
+    table = report(results, quality, nb_seconds)
     print(table)
     if not args.no_save and not args.quick:
         RESULTS.parent.mkdir(exist_ok=True)

@@ -34,8 +34,8 @@ import numpy as np
 
 from lstm_lab.activations import dsigmoid, dtanh, sigmoid, tanh
 from lstm_lab.checks import check_id_pair, check_ids, check_positive_float, check_positive_int
-from lstm_lab.layers import embedding_backward, one_hot, temporal_affine_backward, temporal_affine_forward
-from lstm_lab.losses import softmax_cross_entropy
+from lstm_lab.layers import embedding_backward, one_hot
+from lstm_lab.losses import softmax_cross_entropy_rows
 from lstm_lab.params import Param
 from lstm_lab.workspace import Workspace
 
@@ -225,6 +225,19 @@ def split_gates(W: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
     return {"W_f": W_f, "b_f": b_f, "W_i": W_i, "b_i": b_i, "W_C": W_C, "b_C": b_C, "W_o": W_o, "b_o": b_o}
 
 
+#: The order of the gate blocks inside the fused pass's own arrays (``gates`` in the cache,
+#: one (T, B, H) block per gate): the sigmoid gates o, f, i side by side, so one call finishes
+#: all three, and f, i, C_tilde side by side, the three whose gradient is dC times something.
+#: (W, b, dW and db keep the f, i, C_tilde, o order of ``stack_gates``.)
+FUSED_ORDER = ("o", "f", "i", "C")
+_COLUMN_BLOCK = {"f": 0, "i": 1, "C": 2, "o": 3}  # where each gate sits in W = [W_f | W_i | W_C | W_o]
+
+
+def _gate_blocks(W: np.ndarray, H: int) -> list[np.ndarray]:
+    """The (rows, H) column blocks of a stacked (rows, 4H) array, in ``FUSED_ORDER``."""
+    return [W[..., _COLUMN_BLOCK[g] * H : (_COLUMN_BLOCK[g] + 1) * H] for g in FUSED_ORDER]
+
+
 def lstm_forward_fused(
     x: np.ndarray,
     h0: np.ndarray,
@@ -239,16 +252,23 @@ def lstm_forward_fused(
     (see ``stack_gates``), so one matrix multiply gives all four pre-activations. And since
     z = [x, h_prev], z W = x W_x + h_prev W_h where W_x is the first D rows of W and W_h the
     last H. The input part x W_x does not depend on the previous step, so it is computed for all
-    T steps at once before the loop; inside the loop there is ONE matrix multiply, h_prev W_h.
+    T steps at once before the loop; inside the loop there is ONE matrix multiply, h_prev W_h
+    (numpy's batched matmul: one call, the four gates' blocks).
 
     When x is integer ids the input is their one-hot vectors (D = V), and one_hot(ids) W_x is
     just the rows W_x[ids]: a lookup, no multiply at all.
 
-    Two more tricks, neither of which changes a single bit of the result:
+    More tricks, none of which changes the mathematics:
 
     - sigmoid(a) = (1 + tanh(a / 2)) / 2 (see ``activations.sigmoid``). The f, i and o columns
       of W and b are halved once, before the loop, so ONE tanh call per step squashes all four
       gates. (Halving is exact in floating point.)
+    - Inside, each gate has its own contiguous (B, H) block per step, in ``FUSED_ORDER``
+      (o, f, i, C_tilde): numpy is several times faster on whole blocks than on column
+      slices of a (B, 4H) array, and the three sigmoid gates side by side are finished,
+      (1 + t) / 2, by two operations.
+    - Time comes first, (T, B, ...), so each step reads and writes whole contiguous blocks;
+      ``h`` is returned as a (B, T, H) view of them, not a copy.
     - Every array the loop fills is allocated before it and written with ``out=``; with a
       ``workspace`` they are even kept from call to call (see ``lstm_lab.workspace``).
 
@@ -261,9 +281,9 @@ def lstm_forward_fused(
             h and cache are then views into it, valid until its next use.
 
     Returns:
-        h: (B, T, H) hidden states at every step.
+        h: (B, T, H) hidden states at every step (a view of the time-first ``cache["hs"]``).
         cache: dict for ``lstm_backward_fused``; the final cell state C_T (B, H) is under
-            ``"C_T"``.
+            ``"C_T"``; ``"gates"`` (4, T, B, H) holds o, f, i, C_tilde of every step.
     """
     ws = workspace if workspace is not None else Workspace()
     B, H = h0.shape
@@ -271,43 +291,46 @@ def lstm_forward_fused(
     T = x.shape[1]
     is_ids = np.issubdtype(x.dtype, np.integer)
     dtype = np.result_type(W, b, h0, C0, *(() if is_ids else (x,)))
-    # 0.5 on the sigmoid gates' columns (f, i, o), 1 on the candidate's (C_tilde).
-    half = np.full(4 * H, 0.5, dtype=dtype)
-    half[2 * H : 3 * H] = 1.0
-    W_x, W_h, b_half = W[:D] * half, W[D:] * half, b * half
-    if is_ids:
-        # one_hot(ids) @ W_x + b is row ids of (W_x + b): a lookup, done step by step below.
-        ids_tm = np.ascontiguousarray(x.T)  # (T, B)
-        xW_table = W_x + b_half  # (V, 4H)
-    else:
-        xW_all = x.transpose(1, 0, 2) @ W_x + b_half  # (T, B, 4H): one matmul for all steps
+    # W and b as one (D + H, H) block per gate in FUSED_ORDER, the sigmoid gates' halved.
+    W4, b4 = ws.empty("W4", (4, D + H, H), dtype), ws.empty("b4", (4, H), dtype)
+    for k, (gate, W_k, b_k) in enumerate(zip(FUSED_ORDER, _gate_blocks(W, H), _gate_blocks(b, H), strict=True)):
+        scale = 1.0 if gate == "C" else 0.5
+        np.multiply(W_k, scale, out=W4[k])
+        np.multiply(b_k, scale, out=b4[k])
+    W_h4 = W4[:, D:]  # (4, H, H)
     # Internally time comes first, (T, B, ...), so each step reads and writes one contiguous block.
     hs = ws.empty("hs", (T + 1, B, H), dtype)  # hs[0] = h0; hs[t + 1] = h after step t
     Cs = ws.empty("Cs", (T + 1, B, H), dtype)  # the same for the cell state
-    gates = ws.empty("gates", (T, B, 4 * H), dtype)  # [f | i | C_tilde | o], like the columns of W
+    gates = ws.empty("gates", (4, T, B, H), dtype)  # o, f, i, C_tilde (FUSED_ORDER)
     tanh_C = ws.empty("tanh_C", (T, B, H), dtype)
-    xW, iC = ws.empty("xW", (B, 4 * H), dtype), ws.empty("iC", (B, H), dtype)
+    hW, iC = ws.empty("hW", (4, B, H), dtype), ws.empty("iC", (B, H), dtype)
+    # The input part of every step first, straight into gates: x_t W_x + b.
+    if is_ids:
+        # one_hot(ids) @ W_x + b is row ids of (W_x + b): one lookup for all T steps.
+        table = ws.empty("xW_table", (4, D, H), dtype)
+        np.add(W4[:, :D], b4[:, None, :], out=table)
+        np.take(table, x.T, axis=1, out=gates)
+    else:
+        x_tm = x.transpose(1, 0, 2)
+        for k in range(4):
+            np.matmul(x_tm, W4[k, :D], out=gates[k])  # one matmul for all steps
+        gates += b4[:, None, None, :]
     hs[0], Cs[0] = h0, C0
+    o_all, f_all, i_all, C_tilde_all = gates
     for t in range(T):
-        g = gates[t]
-        if is_ids:
-            np.take(xW_table, ids_tm[t], axis=0, out=xW)
-        else:
-            xW = xW_all[t]
-        np.matmul(hs[t], W_h, out=g)  # the step's one matrix multiply ...
-        g += xW  # ... plus the input part: the pre-activations (f, i, o halved)
+        g = gates[:, t]  # (4, B, H)
+        np.matmul(hs[t], W_h4, out=hW)  # the step's one (batched) matrix multiply ...
+        g += hW  # ... plus the input part: the pre-activations (o, f, i halved)
         np.tanh(g, out=g)  # all four blocks at once
-        for s in (g[:, : 2 * H], g[:, 3 * H :]):  # f and i, then o: sigmoid = (1 + tanh(a/2)) / 2
-            s += 1.0
-            s *= 0.5
-        f, i, C_tilde, o = g[:, :H], g[:, H : 2 * H], g[:, 2 * H : 3 * H], g[:, 3 * H :]
-        np.multiply(f, Cs[t], out=Cs[t + 1])  # C_t = f * C_{t-1} + i * C_tilde
-        np.multiply(i, C_tilde, out=iC)
+        s = g[:3]  # o, f and i: sigmoid = (1 + tanh(a/2)) / 2
+        s += 1.0
+        s *= 0.5
+        np.multiply(f_all[t], Cs[t], out=Cs[t + 1])  # C_t = f * C_{t-1} + i * C_tilde
+        np.multiply(i_all[t], C_tilde_all[t], out=iC)
         Cs[t + 1] += iC
         np.tanh(Cs[t + 1], out=tanh_C[t])
-        np.multiply(o, tanh_C[t], out=hs[t + 1])  # h_t = o * tanh(C_t)
-    h = ws.empty("h", (B, T, H), dtype)
-    np.copyto(h, hs[1:].transpose(1, 0, 2))  # back to batch first
+        np.multiply(o_all[t], tanh_C[t], out=hs[t + 1])  # h_t = o * tanh(C_t)
+    h = hs[1:].transpose(1, 0, 2)  # batch first, as a view
     cache = {"x": x, "is_ids": is_ids, "W": W, "hs": hs, "Cs": Cs, "gates": gates, "tanh_C": tanh_C, "ws": ws}
     cache["C_T"] = Cs[T]
     return h, cache
@@ -327,71 +350,82 @@ def lstm_backward_fused(
 
     Every factor after ``dC *`` and ``dh_t *`` depends on the forward pass alone, so they are
     computed for all T steps at once before the loop (G and K below). The loop then does only
-    what must be sequential: a few elementwise products and ONE matrix multiply per step,
-    dh_prev = da W_h^T. The pre-activation gradients da of every step are stored, and the
-    weight gradients are one big matrix multiply over all B * T rows instead of T small ones.
+    what must be sequential: a few elementwise products (da_f, da_i and da_C as ONE product,
+    dC times the three blocks of G side by side) and one batched matrix multiply per step,
+    dh_prev = da W_h^T (the four gates' products, then their sum). The pre-activation gradients
+    da of every step are stored, and the weight gradients are one big matrix multiply over all
+    B * T rows instead of T small ones.
 
     Args:
-        dh: (B, T, H) gradient with respect to every hidden state.
+        dh: (B, T, H) gradient with respect to every hidden state. A (B, T, H) view of a
+            time-first (T, B, H) array (as ``lstm_forward_fused`` returns h) is read in place.
         cache: from ``lstm_forward_fused`` (its workspace is used here too).
         dC_T: (B, H) gradient with respect to the final cell state; None means zero.
 
     Returns:
         dx: (B, T, D) gradient with respect to x, or None when x was ids (they have no gradient).
         dh0: (B, H), dC0: (B, H).
-        dW: (D + H, 4H), db: (4H,): stacked like W and b; ``split_gates`` names them.
+        dW: (D + H, 4H), db: (4H,): stacked like W and b; ``split_gates`` names them. With
+            a workspace, dW is a view into it, valid until its next use.
     """
     x, W, hs, Cs, gates, tanh_C, ws = (cache[k] for k in ("x", "W", "hs", "Cs", "gates", "tanh_C", "ws"))
     T, B, H = tanh_C.shape
     D = W.shape[0] - H
     dtype = gates.dtype
-    W_hT = np.ascontiguousarray(W[D:].T)  # (4H, H): contiguous for the per-step matmul
-    f, i, C_tilde, o = (gates[..., k * H : (k + 1) * H] for k in range(4))  # (T, B, H) views
+    W_hT4 = ws.empty("W_hT4", (4, H, H), dtype)  # each gate's block of W_h, transposed
+    for k, W_k in enumerate(_gate_blocks(W[D:], H)):
+        np.copyto(W_hT4[k], W_k.T)
+    o, f, i, C_tilde = gates  # (T, B, H) each, FUSED_ORDER
 
-    # G[t] = [C_{t-1} f(1-f) | C_tilde i(1-i) | i (1-C_tilde^2) | tanh(C_t) o(1-o)], K[t] = o (1-tanh(C_t)^2)
-    G = ws.empty("G", (T, B, 4 * H), dtype)
-    np.subtract(1.0, gates, out=G)
-    G *= gates  # s (1 - s) for all four blocks; the C_tilde block is overwritten below
-    G4 = G.reshape(T, B, 4, H)
-    G4[:, :, 0] *= Cs[:T]  # Cs[t] is C_{t-1}
-    G4[:, :, 1] *= C_tilde
-    np.multiply(C_tilde, C_tilde, out=G4[:, :, 2])
-    np.subtract(1.0, G4[:, :, 2], out=G4[:, :, 2])
-    G4[:, :, 2] *= i
-    G4[:, :, 3] *= tanh_C
+    # G = [tanh(C_t) o(1-o) | C_{t-1} f(1-f) | C_tilde i(1-i) | i (1-C_tilde^2)], K = o (1-tanh(C_t)^2),
+    # in FUSED_ORDER like gates and da.
+    G = ws.empty("G", (4, T, B, H), dtype)
+    np.subtract(1.0, gates[:3], out=G[:3])
+    G[:3] *= gates[:3]  # s (1 - s) for o, f and i
+    G[0] *= tanh_C
+    G[1] *= Cs[:T]  # Cs[t] is C_{t-1}
+    G[2] *= C_tilde
+    np.multiply(C_tilde, C_tilde, out=G[3])
+    np.subtract(1.0, G[3], out=G[3])
+    G[3] *= i
     K = ws.empty("K", (T, B, H), dtype)
     np.multiply(tanh_C, tanh_C, out=K)
     np.subtract(1.0, K, out=K)
     K *= o
 
-    dh_tm = ws.empty("dh_tm", (T, B, H), dtype)
-    np.copyto(dh_tm, dh.transpose(1, 0, 2))  # time first, like the cache
-    da = ws.empty("da", (T, B, 4, H), dtype)  # gradients of the pre-activations a = z W + b
+    dh_tm = dh.transpose(1, 0, 2)  # time first, like the cache
+    if not dh_tm.flags.c_contiguous:
+        dh_tm = ws.empty("dh_tm", (T, B, H), dtype)
+        np.copyto(dh_tm, dh.transpose(1, 0, 2))
+    da = ws.empty("da", (4, T, B, H), dtype)  # gradients of the pre-activations a = z W + b
     dh_t, dC = ws.empty("dh_t", (B, H), dtype), ws.empty("dC", (B, H), dtype)
+    dh_4 = ws.empty("dh_4", (4, B, H), dtype)  # each gate's part of dh_prev
     dh_next = np.zeros((B, H), dtype=dtype)  # nothing flows back from beyond the last step
     dC_next = np.zeros((B, H), dtype=dtype) if dC_T is None else np.array(dC_T, dtype=dtype)
     for t in reversed(range(T)):
         np.add(dh_tm[t], dh_next, out=dh_t)  # from the loss at step t and from step t + 1
         np.multiply(dh_t, K[t], out=dC)
         dC += dC_next
-        G_t, da_t = G4[t], da[t]
-        for k in range(3):  # da_f, da_i, da_C
-            np.multiply(dC, G_t[:, k], out=da_t[:, k])
-        np.multiply(dh_t, G_t[:, 3], out=da_t[:, 3])  # da_o
+        np.multiply(dC, G[1:, t], out=da[1:, t])  # da_f, da_i, da_C
+        np.multiply(dh_t, G[0, t], out=da[0, t])  # da_o
         np.multiply(dC, f[t], out=dC_next)  # the gradient highway, as in lstm_step_backward
-        np.matmul(da_t.reshape(B, 4 * H), W_hT, out=dh_next)  # the step's one matrix multiply
-    # Every step used the same W and b: sum over steps and examples, as one matmul each.
-    da_rows = da.reshape(T * B, 4 * H)
-    dW_h = hs[:T].reshape(T * B, H).T @ da_rows
+        np.matmul(da[:, t], W_hT4, out=dh_4)  # the step's matrix multiply, gate by gate ...
+        np.sum(dh_4, axis=0, out=dh_next)  # ... summed: dh_prev = da W_h^T
+    # Every step used the same W and b: sum over steps and examples. First da as one
+    # (T * B, 4H) matrix in W's gate order (one copy): a multiply by it runs several times
+    # faster than four by its (T * B, H) blocks.
+    da_rows = ws.empty("da_rows", (T * B, 4 * H), dtype)
+    for da_k, block in zip(da, _gate_blocks(da_rows, H), strict=True):
+        np.copyto(block, da_k.reshape(T * B, H))
+    dW = ws.empty("dW", (D + H, 4 * H), dtype)
+    np.matmul(hs[:T].reshape(T * B, H).T, da_rows, out=dW[D:])
     if cache["is_ids"]:
         # one_hot(ids)^T da, as for dense x, is the gradient of a row lookup: sum da's rows by id.
-        dW_x = embedding_backward(da.reshape(T, B, 4 * H), (x.T, (D, 4 * H)))
+        dW[:D] = embedding_backward(da_rows.reshape(T, B, 4 * H), (x.T, (D, 4 * H)))
         dx = None
     else:
-        x_tm = x.transpose(1, 0, 2)
-        dW_x = x_tm.reshape(T * B, D).T @ da_rows
+        np.matmul(x.transpose(1, 0, 2).reshape(T * B, D).T, da_rows, out=dW[:D])
         dx = np.ascontiguousarray((da_rows @ W[:D].T).reshape(T, B, D).transpose(1, 0, 2))
-    dW = np.concatenate([dW_x, dW_h], axis=0)
     db = da_rows.sum(axis=0)
     return dx, dh_next, dC_next, dW, db
 
@@ -533,26 +567,43 @@ class LSTM:
         """
         inputs, targets = self._check_ids(inputs, targets)
         h0, C0 = self._check_state(state, inputs.shape[0])
+        ws = self._train_workspace
         W, b = stack_gates(self._gate_values())
-        h, lstm_cache = lstm_forward_fused(inputs, h0, C0, W, b, self._train_workspace)
-        logits, out_cache = temporal_affine_forward(h, self.W_y.value, self.b_y.value)
-        loss, dlogits = softmax_cross_entropy(logits, targets)
-
-        dh, dW_y, db_y = temporal_affine_backward(dlogits, out_cache)
-        _, _, _, dW, db = lstm_backward_fused(dh, lstm_cache)
-        grads = {**split_gates(dW, db), "W_y": dW_y, "b_y": db_y}
-        for param in self.params:
-            param.grad[...] = grads[param.name]
-        return loss, (h[:, -1].copy(), lstm_cache["C_T"].copy())
+        _, lstm_cache = lstm_forward_fused(inputs, h0, C0, W, b, ws)
+        h_rows, dlogits, loss = self._output_loss(lstm_cache, targets, ws)
+        # The output layer's backward pass, written straight into the grads; dh time first.
+        T, B, H = lstm_cache["tanh_C"].shape
+        dh = ws.empty("dh_out", (T, B, H), self.dtype)
+        np.matmul(dlogits, self.W_y.value.T, out=dh.reshape(T * B, H))
+        np.matmul(h_rows.T, dlogits, out=self.W_y.grad)
+        np.sum(dlogits, axis=0, out=self.b_y.grad)
+        _, _, _, dW, db = lstm_backward_fused(dh.transpose(1, 0, 2), lstm_cache)
+        for name, g in split_gates(dW, db).items():
+            getattr(self, name).grad[...] = g
+        return loss, (lstm_cache["hs"][T].copy(), lstm_cache["C_T"].copy())
 
     def evaluate(self, inputs: np.ndarray, targets: np.ndarray, state: State) -> tuple[float, State]:
         """Like ``loss`` but forward only: no gradients computed, every ``grad`` left alone."""
         inputs, targets = self._check_ids(inputs, targets)
         h0, C0 = self._check_state(state, inputs.shape[0])
-        h, lstm_cache = lstm_forward_fused(inputs, h0, C0, *stack_gates(self._gate_values()), self._eval_workspace)
-        logits = h @ self.W_y.value + self.b_y.value
-        loss, _ = softmax_cross_entropy(logits, targets)
-        return loss, (h[:, -1].copy(), lstm_cache["C_T"].copy())
+        ws = self._eval_workspace
+        _, lstm_cache = lstm_forward_fused(inputs, h0, C0, *stack_gates(self._gate_values()), ws)
+        _, _, loss = self._output_loss(lstm_cache, targets, ws)
+        return loss, (lstm_cache["hs"][-1].copy(), lstm_cache["C_T"].copy())
+
+    def _output_loss(self, lstm_cache: dict[str, Any], targets: np.ndarray, ws: Workspace) -> tuple:
+        """logits = h W_y + b_y and the loss, on all B * T hidden states as one (T * B, H) matrix.
+
+        The fused pass keeps time first, so its (T + 1, B, H) ``hs`` minus h0 IS that matrix:
+        one multiply, no copy. Returns (h_rows, dlogits, loss); dlogits (T * B, V) is in ``ws``.
+        """
+        T, B, H = lstm_cache["tanh_C"].shape
+        h_rows = lstm_cache["hs"][1:].reshape(T * B, H)
+        logits = ws.empty("logits", (T * B, self.vocab_size), self.dtype)
+        np.matmul(h_rows, self.W_y.value, out=logits)
+        logits += self.b_y.value
+        loss, dlogits = softmax_cross_entropy_rows(logits, targets.T.reshape(-1), B)
+        return h_rows, dlogits, loss
 
     def step(self, ids: np.ndarray, state: State) -> tuple[np.ndarray, State]:
         """One step of generation: ids (B,) and state (h, C) -> logits (B, V) and the next state."""

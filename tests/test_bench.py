@@ -7,7 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.__main__ import best_chars_per_second, ours, report, seed_style, throughput_table
+from bench.__main__ import (
+    AVX2_LAPTOP,
+    SIZES,
+    best_chars_per_second,
+    configurations,
+    ours,
+    report,
+    seed_style,
+    throughput_table,
+)
 from bench.seed_style import SeedStyleLSTM
 from lstm_lab.gradcheck import numerical_gradient
 from lstm_lab.lstm import LSTM
@@ -85,14 +94,64 @@ def test_benchmark_steps_run_and_the_report_has_every_row():
     rates = best_chars_per_second(steps, {"seed": 2, "ours": 3}, repeats=2)
     assert calls["seed"] == 3 + 2 * 2  # warm-up, then two blocks of two
     rows = [
-        {"impl": "seed-style per-step LSTM", "B": 1, "dtype": "float64", "cps": rates["seed"]},
-        {"impl": "lstm_lab LSTM", "B": 4, "dtype": "float32", "cps": rates["ours"]},
+        {"impl": "seed-style per-step LSTM", "B": 1, "H": 100, "dtype": "float64", "cps": rates["seed"]},
+        {"impl": "lstm_lab LSTM", "B": 4, "H": 100, "dtype": "float32", "cps": rates["ours"]},
     ]
     for r in rows:
         r["vs_seed"], r["vs_torch"] = r["cps"] / rows[0]["cps"], None
-    text = report(rows, 11, quality=None, nb_seconds=None, torch_v=None)
-    assert "| lstm_lab LSTM | 4 | float32 |" in text and "n/a" in text and "PyTorch: not installed" in text
+    result = {"kernel": "SkylakeX", "blas": "openblas", "numpy_simd": "X86_V3", "torch": None, "V": 11, "rows": rows}
+    text = report({"best": result}, quality=None, nb_seconds=None)
+    assert "| best | lstm_lab LSTM | 4 | 100 | float32 |" in text and "n/a" in text and "PyTorch: not installed" in text
+    assert "| 4 | 100 | float32 | n/a |" in text  # the ratio table: no PyTorch, no ratio
     assert all(r["cps"] > 0 for r in rows)
+
+
+def test_report_puts_each_configuration_s_ratio_side_by_side():
+    def rows(ratio: float) -> list[dict]:
+        return [
+            {"impl": "seed-style per-step LSTM", "B": 1, "H": 100, "dtype": "float64", "cps": 1.0,
+             "vs_seed": 1.0, "vs_torch": None},
+            {"impl": "lstm_lab LSTM", "B": 32, "H": 256, "dtype": "float32", "cps": 2.0, "vs_seed": 2.0,
+             "vs_torch": ratio},
+        ]  # fmt: skip
+
+    results = {
+        "best": {"kernel": "SkylakeX", "blas": "b1", "numpy_simd": "X86_V3 X86_V4", "torch": "2", "V": 11,
+                 "rows": rows(1.25), "env": {}},
+        "AVX2 laptop": {"kernel": "Haswell", "blas": "b2", "numpy_simd": "X86_V3", "torch": "2", "V": 11,
+                        "rows": rows(0.5), "env": AVX2_LAPTOP},
+    }  # fmt: skip
+    text = report(results, quality=None, nb_seconds=None)
+    assert "| B | H | dtype | best (SkylakeX) | AVX2 laptop (Haswell) |" in text
+    assert "| 32 | 256 | float32 | 1.25x | 0.50x |" in text
+    assert 'OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR"' in text
+
+
+def test_configurations_are_only_what_the_cpu_supports():
+    laptop = configurations({"avx2", "avx512f"})
+    assert list(laptop) == ["best", "AVX2 laptop", "AVX2 laptop, PyTorch on AVX2 too"]
+    assert laptop["AVX2 laptop"] == AVX2_LAPTOP and laptop["best"] == {}
+    assert laptop["AVX2 laptop, PyTorch on AVX2 too"]["ATEN_CPU_CAPABILITY"] == "avx2"
+    assert list(configurations({"avx2"})) == ["best"]  # an AVX2 machine's best already is the laptop
+    assert list(configurations(set())) == ["best"]
+
+
+def test_the_laptop_configuration_really_changes_the_kernels_in_a_fresh_process():
+    # The variables only act when set before numpy loads: the bench sets them for a subprocess.
+    import os
+    import subprocess
+    import sys
+
+    if "AVX2 laptop" not in configurations():
+        pytest.skip("this CPU has no AVX-512: its best configuration already is the AVX2 one")
+    code = "from bench.__main__ import blas_kernel, numpy_simd; print(blas_kernel(), '|', numpy_simd())"
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, **AVX2_LAPTOP}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root, env=env)
+    kernel, simd = out.stdout.strip().split(" | ")
+    assert "X86_V4" not in simd.split()
+    if kernel != "?":  # threadpoolctl installed
+        assert kernel == "Haswell"
 
 
 def test_peak_memory_is_this_process_s_and_grows_with_an_allocation():
@@ -132,10 +191,19 @@ def test_torch_twin_computes_our_loss():
 
 def test_quick_throughput_table_has_every_row_and_ratios():
     ids = np.random.default_rng(0).integers(0, 11, 6000)
-    rows = throughput_table(ids, 11, quick=True)
-    impls = {(r["impl"], r["B"], r["dtype"]) for r in rows}
-    assert ("lstm_lab LSTM", 64, "float32") in impls and ("seed-style per-step LSTM", 1, "float64") in impls
+    sizes = ((4, 8, "float32"), (2, 16, "float64"))  # small stand-ins for SIZES, same code path
+    rows = throughput_table(ids, 11, quick=True, sizes=sizes)
+    impls = {(r["impl"], r["B"], r["H"], r["dtype"]) for r in rows}
+    assert ("lstm_lab LSTM", 4, 8, "float32") in impls and ("lstm_lab LSTM", 2, 16, "float64") in impls
+    assert ("seed-style per-step LSTM", 1, 100, "float64") in impls
     assert rows[0]["vs_seed"] == pytest.approx(1.0) and all(r["cps"] > 0 for r in rows)
+    ratios = [r["vs_torch"] for r in rows if r["impl"] == "lstm_lab LSTM"]
+    assert all(v is None for v in ratios) or all(v > 0 for v in ratios)
+
+
+def test_the_bench_measures_every_row_of_issue_17():
+    wanted = {(B, H, "float32") for B in (32, 64) for H in (100, 256)} | {(64, 100, "float64")}
+    assert wanted <= set(SIZES)
 
 
 def test_lesson_7_trains_with_the_settings_the_benchmark_measures():
