@@ -381,3 +381,12 @@ def test_an_in_place_stub_gets_no_recipe_but_a_wrong_in_place_attempt_gets_the_h
     assert not stub.passed and "Hint:" not in stub.message, stub.message
     attempt = check_clip_by_value(clips_only_to_one_side_and_scales)
     assert not attempt.passed and "Hint:" in attempt.message, attempt.message
+
+
+def test_a_stub_that_returns_a_tuple_of_nones_gets_no_recipe():
+    def stub(x, h_prev, W_xh, W_hh, b_h):
+        h_next = None  # the notebook's stub: the learner replaces this line
+        return h_next, None
+
+    result = check_rnn_step_forward(stub)
+    assert not result.passed and "Hint:" not in result.message and "np.tanh" not in result.message, result.message
