@@ -94,7 +94,8 @@ MUTANTS: tuple[Mutant, ...] = (
     # -- the LSTM, fused backward (lstm_backward_fused)
     _m("lstm-fused-highway-uses-input-gate", LSTM,
        "np.multiply(dC, f[t], out=dC_next)", "np.multiply(dC, i[t], out=dC_next)", t_lstm),
-    _m("lstm-fused-forget-uses-C_t-not-C_t-1", LSTM, "G[1] *= Cs[:T]  # Cs[t] is C_{t-1}", "G[1] *= Cs[1:]  # Cs[t] is C_{t-1}", t_lstm),
+    _m("lstm-fused-forget-uses-C_t-not-C_t-1", LSTM,
+       "G[1] *= Cs[:T]  # Cs[t] is C_{t-1}", "G[1] *= Cs[1:]  # Cs[t] is C_{t-1}", t_lstm),
     _m("lstm-fused-drops-dh-from-next-step", LSTM,
        "np.add(dh_tm[t], dh_next, out=dh_t)", "np.copyto(dh_t, dh_tm[t])", t_lstm),
     _m("lstm-fused-dC-forgets-dC_next", LSTM, "        dC += dC_next\n", "        dC += 0.0\n", t_lstm),
