@@ -636,6 +636,11 @@ def check_adagrad_update(fn: Callable[..., Any]) -> CheckResult:
         case,
         output_names=["w", "m"],
         mistakes=[
+            Mistake(  # the stub: its stored output must not show the recipe
+                "w and m came back unchanged: the function is still the stub, or it computes the update "
+                "without returning the new arrays.",
+                three_steps(lambda w, g, m, lr: (w, m)),
+            ),
             Mistake(
                 "the weight moved by lr * g, plain gradient descent: divide by np.sqrt(m + eps).",
                 three_steps(lambda w, g, m, lr: (w - lr * g, m + g * g)),

@@ -390,3 +390,11 @@ def test_a_stub_that_returns_a_tuple_of_nones_gets_no_recipe():
 
     result = check_rnn_step_forward(stub)
     assert not result.passed and "Hint:" not in result.message and "np.tanh" not in result.message, result.message
+
+
+def test_the_adagrad_stub_is_told_it_changed_nothing_without_the_recipe():
+    from lstm_lab.exercises import check_adagrad_update
+
+    result = check_adagrad_update(lambda w, g, m, lr, eps=1e-8: (w, m))
+    assert not result.passed and "unchanged" in result.message, result.message
+    assert "np.sqrt" not in result.message and "m + g * g" not in result.message, result.message
