@@ -261,6 +261,26 @@ def fix(cls: type, method: str, old: str, new: str, *, name: str | None = None, 
 # ----------------------------------------------------------------------------------------------
 
 
+def _report_table(
+    first: tuple[str, int],
+    value: tuple[str, int],
+    rule: int,
+    rows: list[tuple[str, tuple[int, ...], tuple[int, ...], float | None]],
+    failed: list[str],
+    tolerance: float,
+    verdict: str,
+) -> str:
+    """The table both step reports print: name, shape, and the error or "< tolerance"."""
+    (first_label, first_width), (value_label, value_width) = first, value
+    lines = [f"{first_label:<{first_width}} {'shape':<10} {value_label:>{value_width}}", "-" * rule]
+    for name, expected, got, err in rows:
+        # A right entry is shown as "< tolerance": the rounding noise below it differs between CPUs.
+        shown = f"shape {got}!" if err is None else f"{err:.1e}" if name in failed else f"< {tolerance:g}"
+        lines.append(f"{name:<{first_width}} {str(expected):<10} {shown:>{value_width}}")
+    lines.append(verdict)
+    return "\n".join(lines)
+
+
 @dataclass
 class StepGradientReport:
     """Per-gradient result of ``step_gradient_check``.
@@ -284,16 +304,10 @@ class StepGradientReport:
         return bool(self.rows) and not self.failed
 
     def __str__(self) -> str:
-        lines = [f"{'gradient':<9} {'shape':<10} {'max relative error':>19}", "-" * 40]
-        for n, expected, got, e in self.rows:
-            # A right gradient is shown as "< tolerance": its rounding noise differs between CPUs.
-            shown = f"shape {got}!" if e is None else f"< {self.tolerance:g}" if e < self.tolerance else f"{e:.1e}"
-            lines.append(f"{n:<9} {str(expected):<10} {shown:>19}")
-        if self.passed:
-            lines.append(f"PASS: every gradient of the step within a relative {self.tolerance:g} of finite differences")
-        else:
-            lines.append(f"FAIL: {', '.join(self.failed)} (tolerance {self.tolerance:g})")
-        return "\n".join(lines)
+        verdict = (f"PASS: every gradient of the step within a relative {self.tolerance:g} of finite differences"
+                   if self.passed else f"FAIL: {', '.join(self.failed)} (tolerance {self.tolerance:g})")
+        return _report_table(("gradient", 9), ("max relative error", 19), 40, self.rows, self.failed,
+                             self.tolerance, verdict)
 
     def __repr__(self) -> str:
         return str(self)
@@ -405,16 +419,10 @@ class ReferenceReport:
         return bool(self.rows) and not self.failed
 
     def __str__(self) -> str:
-        lines = [f"{'output':<8} {'shape':<10} {'max |yours - reference|':>24}", "-" * 44]
-        for n, expected, got, d in self.rows:
-            # Agreement is shown as "< tolerance": the rounding noise below it differs between CPUs.
-            shown = f"shape {got}!" if d is None else f"< {self.tolerance:g}" if d <= self.tolerance else f"{d:.1e}"
-            lines.append(f"{n:<8} {str(expected):<10} {shown:>24}")
-        if self.passed:
-            lines.append(f"AGREE: every output within {self.tolerance:g} of lstm_lab.lstm")
-        else:
-            lines.append(f"DIFFER: {', '.join(self.failed)} (tolerance {self.tolerance:g})")
-        return "\n".join(lines)
+        verdict = (f"AGREE: every output within {self.tolerance:g} of lstm_lab.lstm"
+                   if self.passed else f"DIFFER: {', '.join(self.failed)} (tolerance {self.tolerance:g})")
+        return _report_table(("output", 8), ("max |yours - reference|", 24), 44, self.rows, self.failed,
+                             self.tolerance, verdict)
 
     def __repr__(self) -> str:
         return str(self)
