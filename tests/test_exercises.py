@@ -254,7 +254,8 @@ def test_lstm_step_forward_mistakes_are_named(mistake, words):
     from lstm_lab.exercises import check_lstm_step_forward
 
     result = check_lstm_step_forward(_my_lstm_step(mistake))
-    assert not result.passed and "\nThis is a known mistake: " in result.message and words in result.message, result.message
+    assert not result.passed and "\nThis is a known mistake: " in result.message, result.message
+    assert words in result.message, result.message
 
 
 def test_lstm_step_forward_unfinished_scaffold_is_a_friendly_failure():
