@@ -57,10 +57,45 @@ def define(source: str, name: str, namespace: dict[str, Any]) -> Any:
     return namespace[name]
 
 
+def assert_exercise_cells_follow_the_convention(notebook: str, names: list[str]) -> None:
+    """Each exercise: answer, check (graded, raises-exception, hidden tests), reveal; no answer shown before.
+
+    Before each check cell, no stored output and no ``<details>`` hint contains a line of that
+    exercise's solution, and the package's reference is never shown by ``show.source``.
+    """
+    nb = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))
+    cells = nb["cells"]
+    ids = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in cells]
+    for name in names:
+        a = ids.index(f"{name}_answer")
+        check, reveal = cells[a + 1], cells[a + 2]
+        meta = check["metadata"]["nbgrader"]
+        assert ids[a + 1] == f"{name}_check" and meta["grade"] and meta["locked"] and meta["points"] > 0
+        assert "raises-exception" in check["metadata"].get("tags", [])
+        source = "".join(check["source"])
+        assert source.startswith(f"check_{name}({name}).assert_ok()\n### BEGIN HIDDEN TESTS\nwith hidden_cases():")
+        assert "".join(reveal["source"]) == f'show_solution("{name}")' and "reveal" in reveal["metadata"]["tags"]
+        assert "✓" in "".join("".join(o.get("text", "")) for o in check["outputs"]), f"{name}: no pass line stored"
+        lines = solution_lines(answer_source(notebook, name))
+        for cell in cells[: a + 1]:
+            text = "".join(cell["source"])
+            assert "show.source" not in text, f"{notebook}: show.source before the {name} exercise"
+            shown = [text] if cell["cell_type"] == "markdown" else []
+            for out in cell.get("outputs", []):
+                shown.append("".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", "")))
+            for block in shown:
+                for line in lines:
+                    assert line not in block, f"{notebook}: {line!r} is shown before the {name} exercise's check"
+
+
 def assert_no_solution_line(message: str, lines: list[str]) -> None:
     for line in lines:
         assert line not in message, f"the message gives away the solution line {line!r}:\n{message}"
 
+
+
+def test_lesson_1s_exercises_follow_the_convention_and_show_no_answer_early():
+    assert_exercise_cells_follow_the_convention(LESSON, ["make_streams", "windows"])
 
 
 def _notebook_function(name: str, source: str | None = None):

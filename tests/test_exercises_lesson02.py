@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_exercises_lesson01 import answer_source, assert_no_solution_line, define, solution_lines, student_stub
+from test_exercises_lesson01 import (
+    answer_source,
+    assert_exercise_cells_follow_the_convention,
+    assert_no_solution_line,
+    define,
+    solution_lines,
+    student_stub,
+)
 
 from lstm_lab.activations import sigmoid
 from lstm_lab.checking import hidden_cases
@@ -17,6 +24,10 @@ LESSON = "02_rnn_forward.ipynb"
 def _notebook_function(name: str, source: str | None = None):
     """The lesson's answer cell for ``name`` run as the lesson runs it (the package's step is in scope)."""
     return define(source or answer_source(LESSON, name), name, {"np": np, "rnn_step_forward": rnn_step_forward})
+
+
+def test_lesson_2s_exercises_follow_the_convention_and_show_no_answer_early():
+    assert_exercise_cells_follow_the_convention(LESSON, ["rnn_step_forward", "rnn_forward"])
 
 
 # ----- rnn_step_forward -----------------------------------------------------------------------
