@@ -81,21 +81,6 @@ def test_reference_implementations_pass(checker, reference, name):
     assert result.message == f"✓ {name} matches the reference on 3 random cases"
 
 
-def test_learner_written_step_forward_passes():
-    def my_step(x, h_prev, W_xh, W_hh, b_h):
-        h_next = np.tanh(x.dot(W_xh) + h_prev.dot(W_hh) + b_h)
-        return h_next, {"anything": "goes in my cache"}
-
-    assert check_rnn_step_forward(my_step).passed
-
-
-def test_step_forward_without_tanh_fails_with_a_hint():
-    result = check_rnn_step_forward(lambda x, h, Wx, Wh, b: (x @ Wx + h @ Wh + b, None))
-    assert not result.passed
-    assert "h_next has the right shape" in result.message
-    assert "This is a known mistake: h_next looks like" in result.message and "np.tanh" in result.message
-
-
 def test_step_backward_without_tanh_derivative_names_the_output():
     def no_dtanh(dh_next, cache):
         x, h_prev, W_xh, W_hh, _ = cache
@@ -170,21 +155,6 @@ def test_an_exception_in_the_learners_code_is_a_failed_check():
 
 
 # ----- Lesson 1 and 4 checkers -----------------------------------------------------------
-
-
-def test_make_streams_checker_accepts_reference_and_names_interleaving():
-    from lstm_lab.batching import make_streams
-    from lstm_lab.exercises import check_make_streams
-
-    assert check_make_streams(make_streams).passed
-    assert not check_make_streams(lambda ids, b: None).passed
-
-    def interleaved(ids, b):
-        L = len(ids) // b
-        return ids[: b * L].reshape(L, b).T
-
-    result = check_make_streams(interleaved)
-    assert not result.passed and "contiguous" in result.message
 
 
 def test_adagrad_checker_accepts_correct_update_and_flags_sgd():
