@@ -346,7 +346,8 @@ def check_softmax_cross_entropy(fn: Callable[..., Any]) -> CheckResult:
     )
 
 
+# Only the lesson's exercises have a solution to reveal. check_rnn_backward and
+# check_softmax_cross_entropy are there for a learner's own versions: Lesson 3 derives both and
+# shows lstm_lab's code, so neither is an exercise whose answer must stay hidden.
 register_solution("numerical_gradient", numerical_gradient)
 register_solution("rnn_step_backward", rnn_step_backward)
-register_solution("rnn_backward", rnn_backward)
-register_solution("softmax_cross_entropy", softmax_cross_entropy)
