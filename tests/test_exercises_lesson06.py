@@ -164,7 +164,7 @@ def test_each_classic_mistake_is_named_and_the_second_attempt_gets_the_pointer(c
     assert "Pointer" not in first.message, first.message
     assert_gives_nothing_away(first.message)
     second = check_lstm_step_backward(with_lines(*changes))
-    assert "Pointer (attempt 2): walk the forward equations of section 2" in second.message, second.message
+    assert "Pointer (attempt 2): go back to your paper of section 2" in second.message, second.message
     assert_gives_nothing_away(second.message)
 
 

@@ -110,7 +110,8 @@ def check_lstm_step_backward(
             mistake("dC_prev is passed back from the incoming dC_next alone, not from the cell's total "
                     "gradient (both routes added).", "dC_prev_from_dC_next"),
         ],
-        pointer="walk the forward equations of section 2 from the last to the first: by which two routes "
+        pointer="go back to your paper of section 2, which walks the forward equations from the last to the "
+        "first, and compare it line by line with your code: by which two routes "
         "C_next reaches the loss, what each elementwise product sends to each of its factors, each squashing's "
         "derivative written with its output, and the layout of z = [x, h_prev] (x first).",
     )
