@@ -6,7 +6,7 @@ A notebook imports what it needs from here::
 """
 
 from lstm_lab.checking import CheckFailed, CheckResult, Mistake, compare, hidden_cases, show_solution
-from lstm_lab.exercises.lesson01 import check_make_streams
+from lstm_lab.exercises.lesson01 import check_make_streams, check_windows
 from lstm_lab.exercises.lesson02 import check_rnn_forward, check_rnn_step_forward
 from lstm_lab.exercises.lesson03 import (
     check_numerical_gradient,
@@ -24,7 +24,7 @@ from lstm_lab.exercises.lesson10 import check_correlations
 
 __all__ = [
     "CheckFailed", "CheckResult", "Mistake", "compare", "hidden_cases", "show_solution",
-    "check_make_streams",
+    "check_make_streams", "check_windows",
     "check_rnn_forward", "check_rnn_step_forward",
     "check_numerical_gradient", "check_rnn_backward", "check_rnn_step_backward", "check_softmax_cross_entropy",
     "check_adagrad_update", "check_clip_by_value", "check_sample", "check_train_steps",
