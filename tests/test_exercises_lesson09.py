@@ -254,3 +254,9 @@ def test_replace_rare_wrong_answers_are_named_then_pointed(learner, named):
     for message in (first.message, second.message):
         _assert_no_solution_line("replace_rare", message)
         assert ">= min_count" not in message and "Counter(" not in message
+
+
+def test_normalising_inside_the_tokeniser_is_named_and_the_look_alike_tokens_explained():
+    result = check_tokenize_words(lambda text: tokenize_words(unicodedata.normalize("NFC", text)))
+    assert not result.passed and "normalised (NFC) before it was split" in result.message, result.message
+    assert "one composed, the other decomposed" in result.message

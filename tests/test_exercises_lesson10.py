@@ -230,3 +230,14 @@ def test_null_control_wrong_answers_are_named_then_pointed(learner, named):
 def test_every_control_mistake_is_named(mistake):
     result = check_null_control(mistake.outputs)
     assert not result.passed and mistake.what in result.message, result.message
+
+
+def test_rolling_the_cells_instead_of_the_signal_is_named_as_the_other_direction():
+    def rolls_the_cells(values, feature, untrained_values, shifts, margin=0.1):
+        untrained = np.array([_best_abs(u, feature) for u in untrained_values])
+        shifted = np.array([_best_abs(np.roll(values, s, axis=0), feature) for s in shifts])
+        threshold = max(untrained.max(), shifted.max()) + margin
+        return untrained, shifted, threshold, _best_abs(values, feature) > threshold
+
+    result = check_null_control(rolls_the_cells)
+    assert not result.passed and "the other way round" in result.message, result.message

@@ -116,6 +116,10 @@ def _punctuation_dropped(text: str) -> list[str]:
     return [t for t in tokenize_words(text) if _is_word_char(t[0])]
 
 
+def _normalised_first(text: str) -> list[str]:
+    return tokenize_words(unicodedata.normalize("NFC", text))
+
+
 TOKENIZE_MISTAKES = [
     Mistake("punctuation marks are still attached to the words beside them, as with str.split().", _attached),
     Mistake("white space came out as tokens: spaces, tabs and newlines only separate words.", _whitespace_kept),
@@ -130,6 +134,8 @@ TOKENIZE_MISTAKES = [
             "never added.", _last_word_lost),
     Mistake("the punctuation marks are gone: each mark is a token of its own, not something to remove.",
             _punctuation_dropped),
+    Mistake("the text was normalised (NFC) before it was split. That is a separate step, which the lesson "
+            "takes next: this tokeniser keeps every character as it was stored.", _normalised_first),
 ]
 
 
@@ -192,6 +198,10 @@ def check_tokenize_words(fn: Callable[[str], Any], n_cases: int = 4, seed: int =
         if got == expected:
             continue
         msg = where + _token_difference(got, expected)
+        if any(g != e and unicodedata.normalize("NFC", g) == unicodedata.normalize("NFC", e)
+               for g, e in zip(got, expected, strict=False)):
+            msg += (" (Some of your tokens look like the expected ones but are stored as other code points:"
+                    " one composed, the other decomposed.)")
         if "" in got:
             msg += " Some of your tokens are empty strings."
         for mistake in TOKENIZE_MISTAKES:

@@ -157,6 +157,10 @@ def _signed_nulls(values, feature, untrained_values, shifts, margin=0.1):
     return untrained_best, shifted_best, threshold, best_abs_correlation(values, feature) > threshold
 
 
+def _shifted_the_other_way(values, feature, untrained_values, shifts, margin=0.1):
+    return null_control(values, feature, untrained_values, -np.asarray(shifts), margin)
+
+
 def _every_cell_shifted(values, feature, untrained_values, shifts, margin=0.1):
     untrained_best, _, threshold, finding = null_control(values, feature, untrained_values, shifts, margin)
     shifted = np.array([np.abs(correlations(values, np.roll(feature, int(s)))) for s in shifts])
@@ -189,6 +193,9 @@ CONTROL_MISTAKES = [
             "all of them, so the null must search all of them too, at every shift.", _null_of_one_cell),
     Mistake("the nulls keep the sign of r: a null cell that follows the signal upside down (r near -1) "
             "is as good a match as one with r near +1.", _signed_nulls),
+    Mistake("the signal and the cells were moved against each other the other way round (the cells rolled "
+            "by s, or the signal by -s). That is as good a null, but the task rolls the signal by +s, so that "
+            "the numbers can be compared.", _shifted_the_other_way),
     Mistake("shifted_best holds every cell's |r| at every shift, not one number per shift (the best "
             "cell's).", _every_cell_shifted),
     Mistake("untrained_best holds every cell's |r| of every untrained model, not one number per model "
