@@ -19,8 +19,8 @@ from lstm_lab.exercises.lesson05 import check_lstm_step_forward
 from lstm_lab.exercises.lesson06 import check_lstm_step_backward
 from lstm_lab.exercises.lesson07 import check_temperature_softmax
 from lstm_lab.exercises.lesson08 import check_next_word_accuracy
-from lstm_lab.exercises.lesson09 import check_replace_rare
-from lstm_lab.exercises.lesson10 import check_correlations
+from lstm_lab.exercises.lesson09 import check_replace_rare, check_tokenize_words
+from lstm_lab.exercises.lesson10 import check_correlations, check_null_control
 
 __all__ = [
     "CheckFailed", "CheckResult", "Mistake", "compare", "hidden_cases", "show_solution",
@@ -32,6 +32,6 @@ __all__ = [
     "check_lstm_step_backward",
     "check_temperature_softmax",
     "check_next_word_accuracy",
-    "check_replace_rare",
-    "check_correlations",
+    "check_tokenize_words", "check_replace_rare",
+    "check_correlations", "check_null_control",
 ]
