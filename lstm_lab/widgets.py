@@ -70,7 +70,7 @@ def png_html(png: bytes, alt: str) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" style="max-width:100%">'
 
 
-#: The line every static copy of a widget starts with.
+#: The note in every static copy of a widget, after its title and settings.
 LIVE_NOTE = ("a static copy of what this widget showed when the notebook was run; the live widget needs a "
              "running kernel (open the notebook in Jupyter and run its cells)")
 
@@ -88,8 +88,10 @@ class StaticViewBox(widgets.VBox):
     Its display bundle holds the widget view (drawn by a live notebook), ``text/html`` (the copy,
     chosen by nbconvert, nbviewer and other static views when no widget state is stored) and
     ``text/plain`` (title, settings and ``LIVE_NOTE``; never the ``VBox(children=...`` repr).
-    The body sits between ``<!-- snapshot -->`` markers so that nbval's sanitizer
-    (tests/nbval_sanitize.cfg) can leave it out: sampled text and PNG bytes differ between CPUs.
+    JupyterLab, too, shows the copy for a saved notebook it does not trust (the widget view is
+    not a "safe" output), until the cell runs again. The body sits between ``<!-- snapshot -->``
+    markers so that nbval's sanitizer (tests/nbval_sanitize.cfg) can leave it out: sampled text
+    and PNG bytes differ between CPUs.
     """
 
     def __init__(self, children: Sequence[Any], *, title: str, snapshot: Callable[[], tuple[str, str]],

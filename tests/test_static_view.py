@@ -45,7 +45,7 @@ def expected_outputs(nb: nbformat.NotebookNode) -> tuple[int, list[str]]:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if WIDGET_VIEW in data:
-                where = f"cell {index} ({cell.source.splitlines()[0][:60]!r})"
+                where = f"cell {index} ({(cell.source.splitlines() or [''])[0][:60]!r})"
                 if data[WIDGET_VIEW]["model_id"] in state:
                     problems.append(f"{where}: the widget's state is stored, so nbconvert draws it with "
                                     "JavaScript from a CDN (blank offline); store no widget state "
