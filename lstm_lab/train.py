@@ -310,9 +310,9 @@ def train(
 
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from lstm_lab.progress import progress_bar  # a notebook keeps its final line, not 0%
 
-        bar = tqdm(total=num_steps, desc="training", unit="step")
+        bar = progress_bar(total=num_steps, desc="training", unit="step")
 
     loss_sum, loss_count, train_seconds = 0.0, 0, 0.0
     done = start_step  # the last step whose update is complete
