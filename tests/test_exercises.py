@@ -201,16 +201,6 @@ def test_adagrad_checker_accepts_correct_update_and_flags_sgd():
     assert not unfinished.passed
 
 
-def test_temperature_softmax_checker():
-    from lstm_lab.exercises import check_temperature_softmax
-    from lstm_lab.sampling import temperature_softmax
-
-    assert check_temperature_softmax(temperature_softmax).passed
-    times = check_temperature_softmax(lambda z, t: softmax(z * t))
-    assert not times.passed and "multiplied" in times.message
-    assert not check_temperature_softmax(lambda z, t: None).passed
-
-
 # ----- Lesson 5: the LSTM step --------------------------------------------------------------
 
 
