@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_lab.activations import softmax
 from lstm_lab.exercises import (
     CheckResult,
     check_clip_by_value,
@@ -88,16 +87,6 @@ def test_an_exception_in_the_learners_code_is_a_failed_check():
 
 
 # ----- Lesson 1 and 4 checkers -----------------------------------------------------------
-
-
-def test_temperature_softmax_checker():
-    from lstm_lab.exercises import check_temperature_softmax
-    from lstm_lab.sampling import temperature_softmax
-
-    assert check_temperature_softmax(temperature_softmax).passed
-    times = check_temperature_softmax(lambda z, t: softmax(z * t))
-    assert not times.passed and "multiplied" in times.message
-    assert not check_temperature_softmax(lambda z, t: None).passed
 
 
 def test_an_untouched_stub_is_told_what_is_missing_but_not_the_recipe():

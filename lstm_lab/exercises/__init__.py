@@ -17,8 +17,16 @@ from lstm_lab.exercises.lesson03 import (
 from lstm_lab.exercises.lesson04 import check_adagrad_update, check_clip_by_value, check_sample, check_train_steps
 from lstm_lab.exercises.lesson05 import check_lstm_step_forward
 from lstm_lab.exercises.lesson06 import check_lstm_step_backward
-from lstm_lab.exercises.lesson07 import check_temperature_softmax
-from lstm_lab.exercises.lesson08 import check_next_word_accuracy
+from lstm_lab.exercises.lesson07 import check_adam_update, check_best_up_to, check_temperature_softmax
+from lstm_lab.exercises.lesson08 import (
+    check_diagnose_bug1,
+    check_diagnose_bug2,
+    check_diagnose_bug3,
+    check_diagnose_bug4,
+    check_diagnose_bug5,
+    check_diagnose_bug6,
+    check_next_word_accuracy,
+)
 from lstm_lab.exercises.lesson09 import check_replace_rare, check_tokenize_words
 from lstm_lab.exercises.lesson10 import check_correlations, check_null_control
 
@@ -30,8 +38,9 @@ __all__ = [
     "check_adagrad_update", "check_clip_by_value", "check_sample", "check_train_steps",
     "check_lstm_step_forward",
     "check_lstm_step_backward",
-    "check_temperature_softmax",
-    "check_next_word_accuracy",
+    "check_adam_update", "check_temperature_softmax", "check_best_up_to",
+    "check_diagnose_bug1", "check_diagnose_bug2", "check_diagnose_bug3",
+    "check_diagnose_bug4", "check_diagnose_bug5", "check_diagnose_bug6", "check_next_word_accuracy",
     "check_tokenize_words", "check_replace_rare",
     "check_correlations", "check_null_control",
 ]
