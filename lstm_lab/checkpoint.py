@@ -21,6 +21,7 @@ interrupt during saving leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
+import importlib
 import json
 import numbers
 import os
@@ -34,21 +35,20 @@ from typing import Any
 import numpy as np
 
 from lstm_lab.checks import check_positive_int
-from lstm_lab.lstm import LSTM
 from lstm_lab.model import Model
 from lstm_lab.optim import SGD, Adagrad, Adam
-from lstm_lab.rnn import RNN
 from lstm_lab.train import History, TrainState
 from lstm_lab.vocab import Vocabulary, describe_symbol, tokenize_words
 
 FORMAT = "lstm-lab checkpoint"  # the "magic" entry: tells our files from any other .npz
 VERSION = 1  # bump when the layout changes; load_checkpoint refuses other versions
 
-#: The models a checkpoint can hold, by the name it stores (the class name). Each class has
-#: ``config()`` and ``from_config(config)`` (see ``lstm_lab.model.Model``): a new model is one line here.
-MODELS: dict[str, type[Model]] = {
-    "RNN": RNN,
-    "LSTM": LSTM,
+#: The models a checkpoint can hold: the name it stores (the class name) -> "module:Class". Each
+#: class has ``config()`` and ``from_config(config)`` (see ``lstm_lab.model.Model``), so a new
+#: model is one line here; its module is imported only when a checkpoint needs it.
+MODELS: dict[str, str] = {
+    "RNN": "lstm_lab.rnn:RNN",
+    "LSTM": "lstm_lab.lstm:LSTM",
 }
 OPTIMIZERS: dict[str, type] = {"SGD": SGD, "Adagrad": Adagrad, "Adam": Adam}
 _HISTORY_LISTS = {"steps": np.int64, "chars": np.int64, "train_loss": np.float64, "seconds": np.float64,
@@ -57,6 +57,12 @@ _HISTORY_LISTS = {"steps": np.int64, "chars": np.int64, "train_loss": np.float64
 
 class CheckpointError(ValueError):
     """A checkpoint cannot be written or read; the message names the problem and the fix."""
+
+
+def model_class(kind: str) -> type[Model]:
+    """The class registered in ``MODELS`` under ``kind``, e.g. ``model_class("LSTM")`` is ``LSTM``."""
+    module, _, name = MODELS[kind].partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 @dataclass
@@ -96,10 +102,10 @@ def checkpoint_arrays(
     rng: np.random.Generator | None = None,
 ) -> dict[str, np.ndarray]:
     """Everything ``save_checkpoint`` writes, as a dict of named arrays (no object arrays)."""
-    model_class = type(model).__name__
-    if MODELS.get(model_class) is not type(model):
+    kind = type(model).__name__
+    if kind not in MODELS or model_class(kind) is not type(model):
         raise CheckpointError(
-            f"Cannot save a {model_class}: checkpoints hold the package's models ({', '.join(MODELS)})."
+            f"Cannot save a {kind}: checkpoints hold the package's models ({', '.join(MODELS)})."
         )
     if not isinstance(vocab, Vocabulary):
         raise CheckpointError(f"vocab must be the Vocabulary the model was built with, got {type(vocab).__name__}.")
@@ -125,7 +131,7 @@ def checkpoint_arrays(
     arrays: dict[str, np.ndarray] = {
         "format": _text(FORMAT),
         "version": np.array(VERSION),
-        "model/class": _text(model_class),
+        "model/class": _text(kind),
         "model/config": _text(json.dumps(model.config())),
         "vocab/kind": _text(vocab.kind),
         "vocab/symbols": np.array(vocab.symbols, dtype=str),
@@ -296,13 +302,13 @@ def _build_vocab(arrays: dict[str, np.ndarray], full: Path) -> Vocabulary:
 
 
 def _build_model(arrays: dict[str, np.ndarray], vocab: Vocabulary, full: Path) -> Model:
-    model_class = str(_get(arrays, "model/class", full)[()])
-    if model_class not in MODELS:
-        raise CheckpointError(f"{full} holds a model of class {model_class!r}, which lstm-lab does not know "
+    kind = str(_get(arrays, "model/class", full)[()])
+    if kind not in MODELS:
+        raise CheckpointError(f"{full} holds a model of class {kind!r}, which lstm-lab does not know "
                               f"(it knows {', '.join(MODELS)}).")
     config = _get_json(arrays, "model/config", full)
     try:
-        model = MODELS[model_class].from_config(config)
+        model = model_class(kind).from_config(config)
     except (TypeError, ValueError) as err:
         raise CheckpointError(f"{full} is damaged: its model settings {config} are not valid ({err}).") from None
     if model.vocab_size != len(vocab):

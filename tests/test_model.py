@@ -110,17 +110,19 @@ class LeakyRNN:
         self.W_y.grad[...], self.b_y.grad[...] = dW_y, db_y
         self.hidden_backward(dh, hidden_cache)
 
-    def loss(self, inputs: np.ndarray, targets: np.ndarray, state: np.ndarray) -> tuple[float, np.ndarray]:
+    def _window_loss(self, inputs: np.ndarray, targets: np.ndarray, state: np.ndarray, *, learn: bool) -> tuple:
         x, y = check_id_pair(inputs, targets, self.vocab_size)
         logits, final, cache = self.forward(x, state)
         loss, dlogits = softmax_cross_entropy(logits, y)
-        self.backward(dlogits, cache)
+        if learn:
+            self.backward(dlogits, cache)
         return loss, final
 
+    def loss(self, inputs: np.ndarray, targets: np.ndarray, state: np.ndarray) -> tuple[float, np.ndarray]:
+        return self._window_loss(inputs, targets, state, learn=True)
+
     def evaluate(self, inputs: np.ndarray, targets: np.ndarray, state: np.ndarray) -> tuple[float, np.ndarray]:
-        x, y = check_id_pair(inputs, targets, self.vocab_size)
-        logits, final, _ = self.forward(x, state)
-        return softmax_cross_entropy(logits, y)[0], final
+        return self._window_loss(inputs, targets, state, learn=False)
 
     def step(self, ids: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ids = check_ids(ids, "ids", 1, self.vocab_size)
@@ -143,7 +145,7 @@ class LeakyRNN:
 @pytest.fixture
 def leaky_registered(monkeypatch):
     """LeakyRNN in the checkpoint registry: the one line a new model adds to checkpoint.MODELS."""
-    monkeypatch.setitem(checkpoint.MODELS, "LeakyRNN", LeakyRNN)
+    monkeypatch.setitem(checkpoint.MODELS, "LeakyRNN", f"{__name__}:LeakyRNN")
 
 
 def _window(rng: np.random.Generator, V: int, B: int, T: int) -> tuple[np.ndarray, np.ndarray]:
@@ -353,6 +355,12 @@ def test_the_third_model_goes_through_a_checkpoint(tmp_path, leaky_registered):
     train(straight, ids, num_steps=7, batch_size=2, seq_length=5)
     for p, q in zip(straight.params, loaded.model.params, strict=True):
         np.testing.assert_array_equal(p.value, q.value)
+
+
+def test_the_registry_names_the_package_models():
+    assert checkpoint.model_class("RNN") is RNN and checkpoint.model_class("LSTM") is LSTM
+    for kind in checkpoint.MODELS:
+        assert isinstance(checkpoint.model_class(kind)(5, 4), Model)
 
 
 def test_an_unregistered_model_is_refused_by_name(tmp_path):
