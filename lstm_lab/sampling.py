@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from lstm_lab.checks import check_positive_int, check_seed
+from lstm_lab.model import Model
 from lstm_lab.vocab import UnknownSymbolError, describe_symbol
 
 
@@ -129,7 +130,7 @@ WARM_UP = 300
 
 
 def warm_state(
-    model: Any, vocab: _Vocabulary, warm_up: int | str | Sequence[str], rng: np.random.Generator
+    model: Model, vocab: _Vocabulary, warm_up: int | str | Sequence[str], rng: np.random.Generator
 ) -> Any:
     """A state like the ones training sees: reached after reading text, not the zero state.
 
@@ -172,7 +173,7 @@ def warm_state(
 
 
 def next_distribution(
-    model: Any,
+    model: Model,
     vocab: _Vocabulary,
     prime: str | Sequence[str],
     *,
@@ -195,7 +196,7 @@ def next_distribution(
 
 
 def sample(
-    model: Any,
+    model: Model,
     vocab: _Vocabulary,
     prime: str | Sequence[str],
     length: int,
@@ -269,7 +270,7 @@ class SampleEvery:
     """
 
     def __init__(
-        self, model: Any, vocab: _Vocabulary, every: int, *, prime: str = "Gregor", length: int = 120,
+        self, model: Model, vocab: _Vocabulary, every: int, *, prime: str = "Gregor", length: int = 120,
         temperature: float = 0.8, seed: int = 0,
     ) -> None:
         self.model, self.vocab, self.prime = model, vocab, prime

@@ -166,7 +166,7 @@ def _same_shapes(a: Any, b: Any) -> bool:
 
 
 def _resume_position(
-    history: History, model: Any, batch_size: int, seq_length: int, text_id: str
+    history: History, model: Model, batch_size: int, seq_length: int, text_id: str
 ) -> tuple[int, Any]:
     """The window to start at and the state to carry into it: the history's, if it fits this call."""
     saved = history.train_state
@@ -366,7 +366,7 @@ class _Settings:
 
 
 def _check_arguments(
-    model: Any, train_ids: Any, val_ids: Any, *, num_steps: object, batch_size: object, seq_length: object,
+    model: Model, train_ids: Any, val_ids: Any, *, num_steps: object, batch_size: object, seq_length: object,
     clip_value: object, clip_norm: object, eval_every: object, log_every: object, patience: object,
     checkpoint: Any,
 ) -> _Settings:
@@ -460,7 +460,7 @@ class _Run:
 
 
 def _training_step(
-    model: Any, optimizer: Any, inputs: np.ndarray, targets: np.ndarray, run: _Run, s: _Settings, step: int
+    model: Model, optimizer: Any, inputs: np.ndarray, targets: np.ndarray, run: _Run, s: _Settings, step: int
 ) -> tuple[float, Any]:
     """4. One step: loss and gradients on one window, the divergence guard, clipping, the update.
 
@@ -502,7 +502,7 @@ def _stop_if_diverged(loss: float, norm: float, run: _Run, s: _Settings, step: i
     )
 
 
-def _validate(model: Any, val_ids: np.ndarray, run: _Run, s: _Settings, step: int) -> bool:
+def _validate(model: Model, val_ids: np.ndarray, run: _Run, s: _Settings, step: int) -> bool:
     """5. The validation loss, appended to the history; True if it is the best so far."""
     history = run.history
     val_loss = evaluate_loss(model, val_ids, batch_size=s.batch_size, seq_length=s.seq_length)
