@@ -21,6 +21,7 @@ interrupt during saving leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
+import importlib
 import json
 import numbers
 import os
@@ -34,16 +35,21 @@ from typing import Any
 import numpy as np
 
 from lstm_lab.checks import check_positive_int
-from lstm_lab.lstm import LSTM
+from lstm_lab.model import Model
 from lstm_lab.optim import SGD, Adagrad, Adam
-from lstm_lab.rnn import RNN
 from lstm_lab.train import History, TrainState
 from lstm_lab.vocab import Vocabulary, describe_symbol, tokenize_words
 
 FORMAT = "lstm-lab checkpoint"  # the "magic" entry: tells our files from any other .npz
 VERSION = 1  # bump when the layout changes; load_checkpoint refuses other versions
 
-MODELS: dict[str, type] = {"RNN": RNN, "LSTM": LSTM}
+#: The models a checkpoint can hold: the name it stores (the class name) -> "module:Class". Each
+#: class has ``config()`` and ``from_config(config)`` (see ``lstm_lab.model.Model``), so a new
+#: model is one line here; its module is imported only when a checkpoint needs it.
+MODELS: dict[str, str] = {
+    "RNN": "lstm_lab.rnn:RNN",
+    "LSTM": "lstm_lab.lstm:LSTM",
+}
 OPTIMIZERS: dict[str, type] = {"SGD": SGD, "Adagrad": Adagrad, "Adam": Adam}
 _HISTORY_LISTS = {"steps": np.int64, "chars": np.int64, "train_loss": np.float64, "seconds": np.float64,
                   "val_steps": np.int64, "val_loss": np.float64}
@@ -53,12 +59,18 @@ class CheckpointError(ValueError):
     """A checkpoint cannot be written or read; the message names the problem and the fix."""
 
 
+def model_class(kind: str) -> type[Model]:
+    """The class registered in ``MODELS`` under ``kind``, e.g. ``model_class("LSTM")`` is ``LSTM``."""
+    module, _, name = MODELS[kind].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 @dataclass
 class Checkpoint:
     """What ``load_checkpoint`` returns.
 
     Attributes:
-        model: the RNN or LSTM, with the saved parameters and optimiser memory.
+        model: the model (one of ``MODELS``), with the saved parameters and optimiser memory.
         vocab: the Vocabulary the model was trained with (encode new text with it).
         optimizer: a new optimiser with the saved hyperparameters (its memory lives in the
             parameters), or None if none was saved.
@@ -66,7 +78,7 @@ class Checkpoint:
         rng: the saved random generator, in the state it was saved in, or None.
     """
 
-    model: Any
+    model: Model
     vocab: Vocabulary
     optimizer: Any
     history: History
@@ -80,28 +92,20 @@ def _text(value: str) -> np.ndarray:
     return np.array(value)  # 0-d unicode array: no pickle needed
 
 
-def _model_config(model: Any) -> dict[str, Any]:
-    config = {"vocab_size": int(model.vocab_size), "hidden_size": int(model.hidden_size),
-              "dtype": np.dtype(model.dtype).name}
-    if isinstance(model, LSTM):
-        config["init"] = model.init
-    return config
-
-
 def _optimizer_config(optimizer: Any) -> dict[str, float]:
     # Our optimisers keep only their hyperparameters as attributes (the memory is in the Params).
     return {k: float(v) for k, v in vars(optimizer).items() if isinstance(v, numbers.Real)}
 
 
 def checkpoint_arrays(
-    model: Any, vocab: Vocabulary, *, optimizer: Any = None, history: History | None = None,
+    model: Model, vocab: Vocabulary, *, optimizer: Any = None, history: History | None = None,
     rng: np.random.Generator | None = None,
 ) -> dict[str, np.ndarray]:
     """Everything ``save_checkpoint`` writes, as a dict of named arrays (no object arrays)."""
-    model_class = type(model).__name__
-    if MODELS.get(model_class) is not type(model):
+    kind = type(model).__name__
+    if kind not in MODELS or model_class(kind) is not type(model):
         raise CheckpointError(
-            f"Cannot save a {model_class}: checkpoints hold the package's models ({', '.join(MODELS)})."
+            f"Cannot save a {kind}: checkpoints hold the package's models ({', '.join(MODELS)})."
         )
     if not isinstance(vocab, Vocabulary):
         raise CheckpointError(f"vocab must be the Vocabulary the model was built with, got {type(vocab).__name__}.")
@@ -127,8 +131,8 @@ def checkpoint_arrays(
     arrays: dict[str, np.ndarray] = {
         "format": _text(FORMAT),
         "version": np.array(VERSION),
-        "model/class": _text(model_class),
-        "model/config": _text(json.dumps(_model_config(model))),
+        "model/class": _text(kind),
+        "model/config": _text(json.dumps(model.config())),
         "vocab/kind": _text(vocab.kind),
         "vocab/symbols": np.array(vocab.symbols, dtype=str),
     }
@@ -176,7 +180,7 @@ def _make_folder(path: Path) -> None:
 
 
 def save_checkpoint(
-    path: str | Path, model: Any, vocab: Vocabulary, *, optimizer: Any = None, history: History | None = None,
+    path: str | Path, model: Model, vocab: Vocabulary, *, optimizer: Any = None, history: History | None = None,
     rng: np.random.Generator | None = None,
 ) -> Path:
     """Write model, vocabulary, optimiser, history and RNG state to ``path`` atomically; return the path.
@@ -297,14 +301,14 @@ def _build_vocab(arrays: dict[str, np.ndarray], full: Path) -> Vocabulary:
         raise CheckpointError(f"{full} is damaged: its vocabulary is not valid ({err}).") from None
 
 
-def _build_model(arrays: dict[str, np.ndarray], vocab: Vocabulary, full: Path) -> Any:
-    model_class = str(_get(arrays, "model/class", full)[()])
-    if model_class not in MODELS:
-        raise CheckpointError(f"{full} holds a model of class {model_class!r}, which lstm-lab does not know "
+def _build_model(arrays: dict[str, np.ndarray], vocab: Vocabulary, full: Path) -> Model:
+    kind = str(_get(arrays, "model/class", full)[()])
+    if kind not in MODELS:
+        raise CheckpointError(f"{full} holds a model of class {kind!r}, which lstm-lab does not know "
                               f"(it knows {', '.join(MODELS)}).")
     config = _get_json(arrays, "model/config", full)
     try:
-        model = MODELS[model_class](**config)
+        model = model_class(kind).from_config(config)
     except (TypeError, ValueError) as err:
         raise CheckpointError(f"{full} is damaged: its model settings {config} are not valid ({err}).") from None
     if model.vocab_size != len(vocab):
@@ -340,7 +344,7 @@ def _build_optimizer(arrays: dict[str, np.ndarray], full: Path) -> Any:
         raise CheckpointError(f"{full} is damaged: its optimiser settings {config} are not valid ({err}).") from None
 
 
-def _build_history(arrays: dict[str, np.ndarray], model: Any, full: Path) -> History:
+def _build_history(arrays: dict[str, np.ndarray], model: Model, full: Path) -> History:
     history = History(**{name: _get(arrays, f"history/{name}", full).tolist() for name in _HISTORY_LISTS})
     history.interrupted, history.stopped_early = (bool(f) for f in _get(arrays, "history/flags", full))
     if "train_state/config" in arrays:
@@ -462,7 +466,7 @@ class Checkpointer:
         periodic = self.every is not None and step % self.every == 0
         return last or periodic or (improved and self.keep_best)
 
-    def save(self, model: Any, optimizer: Any, history: History, *, improved: bool, last: bool) -> None:
+    def save(self, model: Model, optimizer: Any, history: History, *, improved: bool, last: bool) -> None:
         """Write the files that are due after the step ``history.steps[-1]``."""
         step = history.steps[-1]
         kwargs = {"optimizer": optimizer, "history": history, "rng": self.rng}

@@ -26,40 +26,133 @@ _EXAMPLES: dict[str, str] = {
 }
 
 
-def _try(name: str, default: str) -> str:
-    return f" Try {_EXAMPLES.get(name, default)}."
+def _try(name: str, example: str | None, default: str) -> str:
+    return f" Try {example or _EXAMPLES.get(name, default)}."
 
 
-def check_positive_int(name: str, value: object) -> int:
+def check_positive_int(name: str, value: object, example: str | None = None) -> int:
     """Return ``value`` as an ``int`` if it is a whole number >= 1, else raise ValueError.
 
     Accepts Python and numpy integers. Rejects ``bool`` (``True`` is an int to Python,
     but ``batch_size=True`` is surely a mistake), floats even when whole (``32.0``
     usually means a division went wrong upstream), zero and negatives.
+
+    ``example`` is the value the message suggests (``"20"``); by default a typical value
+    of ``name`` from ``_EXAMPLES``, else 1.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(
-            f"{name} must be a positive whole number, got {value!r} ({type(value).__name__})." + _try(name, "1")
+            f"{name} must be a positive whole number, got {value!r} ({type(value).__name__})."
+            + _try(name, example, "1")
         )
     if value < 1:
-        raise ValueError(f"{name} must be a positive whole number, got {value!r}." + _try(name, "1"))
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}." + _try(name, example, "1"))
     return int(value)
 
 
-def check_positive_float(name: str, value: object) -> float:
+def check_positive_float(name: str, value: object, example: str | None = None) -> float:
     """Return ``value`` as a ``float`` if it is a finite real number > 0, else raise ValueError.
 
     Ints are fine (``learning_rate=1``); ``bool``, ``nan``, ``inf``, zero, negatives and
-    non-numbers (``"0.1"``) are not.
+    non-numbers (``"0.1"``) are not. ``example`` as in ``check_positive_int`` (default 1.0).
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(
-            f"{name} must be a positive number, got {value!r} ({type(value).__name__})." + _try(name, "1.0")
+            f"{name} must be a positive number, got {value!r} ({type(value).__name__})."
+            + _try(name, example, "1.0")
         )
     as_float = float(value)
     if not math.isfinite(as_float) or as_float <= 0.0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}." + _try(name, "1.0"))
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}." + _try(name, example, "1.0"))
     return as_float
+
+
+def check_seed(seed: object, *, generator_ok: bool = False) -> int | np.random.Generator:
+    """``seed`` if it is a whole number >= 0 (or, with ``generator_ok``, a np.random.Generator)."""
+    if generator_ok and isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        also = " or a np.random.Generator" if generator_ok else ""
+        raise ValueError(f"seed must be a whole number >= 0{also} (it picks the random draws), got {seed!r}. "
+                         "Try seed=0.")
+    return int(seed)
+
+
+# ----------------------------------------------------------------------------------------------
+# The models' constructor arguments and states (shared by every model class)
+# ----------------------------------------------------------------------------------------------
+
+#: The float types a model can compute in.
+MODEL_DTYPES = (np.float64, np.float32)
+
+
+def check_vocab_size(vocab_size: object) -> int:
+    """V as an int >= 2: with a single symbol there is nothing to predict."""
+    V = check_positive_int("vocab_size", vocab_size)
+    if V < 2:
+        raise ValueError(
+            f"vocab_size must be at least 2, got {V}: with a single symbol there is nothing to predict. "
+            "Build the vocabulary from a text with at least two distinct characters."
+        )
+    return V
+
+
+def check_model_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` as a np.dtype if it is float64 or float32 (what the models are tested in)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in MODEL_DTYPES:
+        raise ValueError(f"dtype must be np.float64 or np.float32, got {dtype!r}.")
+    return dt
+
+
+def check_model_args(
+    vocab_size: object, hidden_size: object, *, seed: object, dtype: Any, weight_scale: object | None
+) -> tuple[int, int, np.random.Generator, np.dtype]:
+    """Validate the arguments every model's constructor takes; return (V, H, rng, dtype).
+
+    ``weight_scale`` None means the model's own default; anything else must be a positive number.
+    ``seed`` is an int >= 0 or a np.random.Generator; the returned rng draws the initial weights.
+    """
+    V = check_vocab_size(vocab_size)
+    H = check_positive_int("hidden_size", hidden_size)
+    if weight_scale is not None:
+        check_positive_float("weight_scale", weight_scale, "0.01")
+    dt = check_model_dtype(dtype)
+    rng = np.random.default_rng(check_seed(seed, generator_ok=True))
+    return V, H, rng, dt
+
+
+def check_state(state: Any, parts: Sequence[str], batch_size: int, hidden_size: int, dtype: np.dtype) -> Any:
+    """A model's state, each of its ``parts`` a (batch_size, hidden_size) float array, cast to ``dtype``.
+
+    Args:
+        state: one array when ``parts`` is ``("h",)``; else a tuple with one array per part,
+            e.g. ``(h, C)`` for ``parts=("h", "C")``.
+
+    Returns:
+        the state in the same structure: an array, or a tuple of arrays.
+    """
+    expected = (batch_size, hidden_size)
+    single = len(parts) == 1
+    what = f"one array {parts[0]}" if single else f"a tuple ({', '.join(parts)}) of {len(parts)} arrays"
+    fix = (f"The state is {what} of shape (batch, hidden) = {expected}; start with "
+           f"model.initial_state({batch_size}) and then pass on the state that loss/evaluate/step returned.")
+    if single and isinstance(state, (tuple, list)):
+        raise ValueError(f"state must be {what}, got a {type(state).__name__} of {len(state)} items. {fix}")
+    if not single and (not isinstance(state, (tuple, list)) or len(state) != len(parts)):
+        got = f"an array of shape {state.shape}" if isinstance(state, np.ndarray) else type(state).__name__
+        raise ValueError(f"state must be an ({', '.join(parts)}) tuple, got {got}. {fix}")
+    arrays = [np.asarray(state)] if single else [np.asarray(s) for s in state]
+    for name, arr in zip(parts, arrays, strict=True):
+        if arr.shape != expected:
+            raise ValueError(f"state {name} has shape {arr.shape}, expected {expected}. {fix}")
+        if not np.issubdtype(arr.dtype, np.floating):
+            raise ValueError(f"state {name} has dtype {arr.dtype}, expected floats. {fix}")
+    cast = [arr.astype(dtype, copy=False) for arr in arrays]
+    return cast[0] if single else tuple(cast)
 
 
 def check_ids(ids: object, name: str, ndim: int, vocab_size: int) -> np.ndarray:

@@ -23,23 +23,6 @@ import numpy as np
 from lstm_lab.checks import check_positive_float, check_positive_int
 from lstm_lab.params import Param
 
-
-def _positive_float(name: str, value: object, typical: str) -> float:
-    """check_positive_float, suggesting a value that suits this setting."""
-    try:
-        return check_positive_float(name, value)
-    except ValueError as err:
-        raise ValueError(f"{str(err).split(' Try ')[0]} Try {typical}.") from None
-
-
-def _positive_int(name: str, value: object, typical: str) -> int:
-    """check_positive_int, suggesting a value that suits this setting."""
-    try:
-        return check_positive_int(name, value)
-    except ValueError as err:
-        raise ValueError(f"{str(err).split(' Try ')[0]} Try {typical}.") from None
-
-
 #: Default tolerance on the relative error. In float64 with centred differences
 #: (truncation error O(h^2) ~ 1e-10, rounding error ~ 1e-16 * |loss| / h) a correct
 #: backward pass on these losses typically shows 1e-10..1e-7, while a real bug (a missing
@@ -81,7 +64,7 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, index: Any, h: flo
         if ``f`` raises.
     """
     _check_float_array(x, "x")
-    h = _positive_float("h", h, "1e-5")
+    h = check_positive_float("h", h, "1e-5")
     old = x[index].copy() if isinstance(x[index], np.ndarray) else x[index]
     try:
         x[index] = old + h
@@ -237,10 +220,10 @@ def gradient_check(
     Returns:
         A GradCheckReport; print it, or call ``.assert_passed()``.
     """
-    tolerance = _positive_float("tolerance", tolerance, "1e-6")
-    h = _positive_float("h", h, "1e-5")
+    tolerance = check_positive_float("tolerance", tolerance, "1e-6")
+    h = check_positive_float("h", h, "1e-5")
     if num_checks is not None:
-        num_checks = _positive_int("num_checks", num_checks, "20")
+        num_checks = check_positive_int("num_checks", num_checks, "20")
     params = list(params)
     if not params:
         raise ValueError("params is empty: pass the list of parameters to check, e.g. model.params.")
@@ -264,7 +247,7 @@ def gradient_check(
         if tiny is None:
             tiny = max(1e-8, 10.0 * report.rounding_noise / tolerance)
         else:
-            tiny = _positive_float("tiny", tiny, "1e-8")
+            tiny = check_positive_float("tiny", tiny, "1e-8")
         report.tiny = tiny
         for p, analytic in zip(params, analytic_grads, strict=True):
             if num_checks is None or num_checks >= p.value.size:

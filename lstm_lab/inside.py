@@ -26,11 +26,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from lstm_lab.checks import check_ids
-from lstm_lab.layers import embedding_forward, one_hot
+from lstm_lab.layers import one_hot
 from lstm_lab.losses import softmax_cross_entropy
-from lstm_lab.lstm import GATE_PARAM_NAMES, LSTM, lstm_forward, lstm_step_backward, lstm_step_forward
-from lstm_lab.rnn import RNN, rnn_forward, rnn_step_backward
-from lstm_lab.widgets import new_figure
+from lstm_lab.lstm import LSTM, lstm_step_forward
+from lstm_lab.model import Model
+from lstm_lab.plotting import new_figure
 
 # ----------------------------------------------------------------------------------------------
 # What single cells track
@@ -113,7 +113,7 @@ def cell_states(model: LSTM, ids: np.ndarray) -> np.ndarray:
         (T, H) array: row t is C_t.
     """
     ids = check_ids(ids, "ids", 1, model.vocab_size)
-    p = {name: getattr(model, name).value for name in GATE_PARAM_NAMES}
+    p = model.gate_values()
     h, C = model.initial_state(1)
     out = np.empty((len(ids), model.hidden_size), dtype=model.dtype)
     for t, x in enumerate(one_hot(ids, model.vocab_size, dtype=model.dtype)):
@@ -304,7 +304,7 @@ def _last_step_dlogits(logits_T: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return dlogits[:, 0] * logits_T.shape[0]
 
 
-def gradient_norms(model: RNN | LSTM, inputs: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
+def gradient_norms(model: Model, inputs: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
     """How strongly one prediction's loss reaches back to the earlier hidden states.
 
     The loss L is the cross-entropy of the prediction after the LAST input of each window.
@@ -313,7 +313,8 @@ def gradient_norms(model: RNN | LSTM, inputs: np.ndarray, targets: np.ndarray) -
     returned against the distance k = T - 1 - t from the prediction.
 
     Args:
-        model: an ``RNN`` or ``LSTM`` (trained or not).
+        model: an ``RNN``, an ``LSTM`` or any ``lstm_lab.model.Model`` (trained or not): its
+            ``unroll`` and ``state_gradients`` do the backpropagation step by step.
         inputs: (B, T) ids. targets: (B,) the id following each window.
 
     Returns:
@@ -327,29 +328,10 @@ def gradient_norms(model: RNN | LSTM, inputs: np.ndarray, targets: np.ndarray) -
     B, T = inputs.shape
     if targets.shape != (B,):
         raise ValueError(f"targets must have shape (B,) = ({B},), one id per window, got {targets.shape}.")
-    norms_h = np.zeros(T)
-    if isinstance(model, LSTM):
-        norms_C = np.zeros(T)
-        p = {name: getattr(model, name).value for name in GATE_PARAM_NAMES}
-        h0, C0 = model.initial_state(B)
-        h, cache = lstm_forward(one_hot(inputs, model.vocab_size, dtype=model.dtype), h0, C0, p)
-        dlogits = _last_step_dlogits(h[:, -1] @ model.W_y.value + model.b_y.value, targets)
-        dh, dC = dlogits @ model.W_y.value.T, np.zeros_like(h0)
-        for t in reversed(range(T)):
-            norms_h[T - 1 - t] = np.linalg.norm(dh, axis=1).mean()
-            norms_C[T - 1 - t] = np.linalg.norm(dC, axis=1).mean()
-            _, dh, dC, _ = lstm_step_backward(dh, dC, cache.steps[t])  # dh, dC now for step t - 1
-        return {"h": norms_h, "C": norms_C}
-    if not isinstance(model, RNN):
-        raise TypeError(f"expected an lstm_lab RNN or LSTM, got {type(model).__name__}.")
-    x_proj, _ = embedding_forward(inputs, model.W_xh.value)
-    h, caches = rnn_forward(x_proj, model.initial_state(B), None, model.W_hh.value, model.b_h.value)
+    h, steps = model.unroll(inputs)
     dlogits = _last_step_dlogits(h[:, -1] @ model.W_y.value + model.b_y.value, targets)
-    dh = dlogits @ model.W_y.value.T
-    for t in reversed(range(T)):
-        norms_h[T - 1 - t] = np.linalg.norm(dh, axis=1).mean()
-        _, dh, _, _, _ = rnn_step_backward(dh, caches[t])  # through tanh and W_hh: dh for step t - 1
-    return {"h": norms_h}
+    grads = model.state_gradients(dlogits @ model.W_y.value.T, steps)  # {part: (T, B, H)}, k = 0 first
+    return {part: np.linalg.norm(g, axis=2).mean(axis=1).astype(np.float64) for part, g in grads.items()}
 
 
 def forget_products(model: LSTM, inputs: np.ndarray) -> np.ndarray:
@@ -366,12 +348,8 @@ def forget_products(model: LSTM, inputs: np.ndarray) -> np.ndarray:
     Returns:
         (T + 1,) the product for k = 0 (1.0), 1, ..., T, averaged over the batch and the units.
     """
-    inputs = check_ids(inputs, "inputs", 2, model.vocab_size)
-    B, _ = inputs.shape
-    p = {name: getattr(model, name).value for name in GATE_PARAM_NAMES}
-    h0, C0 = model.initial_state(B)
-    _, cache = lstm_forward(one_hot(inputs, model.vocab_size, dtype=model.dtype), h0, C0, p)
-    f_back = np.stack([step.f for step in reversed(cache.steps)])  # (T, B, H), last step first
+    _, steps = model.unroll(inputs)
+    f_back = np.stack([step.f for step in reversed(steps)])  # (T, B, H), last step first
     products = np.cumprod(f_back.astype(np.float64), axis=0).mean(axis=(1, 2))
     return np.concatenate([[1.0], products])
 

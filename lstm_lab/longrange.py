@@ -10,7 +10,9 @@ Everything between the key and the query is noise from a separate alphabet, so t
 only way to answer is to carry the key across ``d`` steps of state updates: the
 *distance* d sets how far back the memory must reach. Guessing scores 1 / K.
 
-The models are the lessons' own ``RNN`` and ``LSTM``; only the loss differs from
+The models are the lessons' own ``RNN`` and ``LSTM`` (any ``lstm_lab.model.Model``: the
+functions below call only its ``hidden_forward``, ``hidden_backward`` and output layer
+``W_y``, ``b_y``); only the loss differs from
 language modelling: it is the cross-entropy of the answer at the last step, nothing
 at the noise (which is unpredictable anyway). Shapes: B = batch, T = sequence length,
 H = hidden width, V = vocabulary size (keys + noise + query).
@@ -24,12 +26,11 @@ from typing import Any
 import numpy as np
 
 from lstm_lab.checks import check_positive_int
-from lstm_lab.layers import embedding_backward, embedding_forward
 from lstm_lab.losses import softmax_cross_entropy
-from lstm_lab.lstm import GATE_PARAM_NAMES, LSTM, lstm_backward_fused, lstm_forward_fused, split_gates, stack_gates
+from lstm_lab.lstm import LSTM
+from lstm_lab.model import Model, check_model
 from lstm_lab.optim import Adam, clip_by_global_norm
-from lstm_lab.params import Param
-from lstm_lab.rnn import RNN, rnn_backward, rnn_forward
+from lstm_lab.rnn import RNN
 
 #: The symbols of the task, in id order: keys, then noise, then the query mark.
 KEYS = "ABCD"
@@ -86,16 +87,7 @@ def decode(ids: np.ndarray) -> str:
 # ----------------------------------------------------------------------------------------------
 
 
-def _output_layer(model: RNN | LSTM) -> tuple[Param, Param]:
-    """The (W, b) Params mapping h_t to logits: W_y for the RNN, W_y for the LSTM."""
-    if isinstance(model, LSTM):
-        return model.W_y, model.b_y
-    if isinstance(model, RNN):
-        return model.W_y, model.b_y
-    raise TypeError(f"expected an lstm_lab RNN or LSTM, got {type(model).__name__}.")
-
-
-def hidden_forward(model: RNN | LSTM, ids: np.ndarray) -> tuple[np.ndarray, tuple]:
+def hidden_forward(model: Model, ids: np.ndarray) -> tuple[np.ndarray, Any]:
     """Hidden states of ``model`` reading ``ids`` from the zero state.
 
     Args:
@@ -104,41 +96,22 @@ def hidden_forward(model: RNN | LSTM, ids: np.ndarray) -> tuple[np.ndarray, tupl
     Returns:
         h: (B, T, H) hidden state after every step; cache for ``hidden_backward``.
     """
-    B = ids.shape[0]
-    if isinstance(model, LSTM):
-        h0, C0 = model.initial_state(B)
-        W, b = stack_gates({name: getattr(model, name).value for name in GATE_PARAM_NAMES})
-        h, cache = lstm_forward_fused(ids, h0, C0, W, b)
-        return h, ("lstm", cache)
-    _output_layer(model)  # raises a clear TypeError for anything else
-    x_proj, emb_cache = embedding_forward(ids, model.W_xh.value)
-    h, rnn_cache = rnn_forward(x_proj, model.initial_state(B), None, model.W_hh.value, model.b_h.value)
-    return h, ("rnn", (emb_cache, rnn_cache))
+    check_model(model)  # one sentence for anything that is not a model, not an AttributeError
+    return model.hidden_forward(ids, model.initial_state(np.shape(ids)[0]))
 
 
-def hidden_backward(model: RNN | LSTM, dh: np.ndarray, cache: tuple) -> None:
+def hidden_backward(model: Model, dh: np.ndarray, cache: Any) -> None:
     """Backpropagate (B, T, H) ``dh`` and OVERWRITE the grads of the recurrent parameters."""
-    kind, inner = cache
-    if kind == "lstm":
-        _, _, _, dW, db = lstm_backward_fused(dh, inner)
-        for name, g in split_gates(dW, db).items():
-            getattr(model, name).grad[...] = g
-        return
-    emb_cache, rnn_cache = inner
-    dx_proj, _, _, dW_hh, db_h = rnn_backward(dh, rnn_cache)
-    model.W_xh.grad[...] = embedding_backward(dx_proj, emb_cache)
-    model.W_hh.grad[...] = dW_hh
-    model.b_h.grad[...] = db_h
+    model.hidden_backward(dh, cache)
 
 
-def answer_logits(model: RNN | LSTM, ids: np.ndarray) -> np.ndarray:
+def answer_logits(model: Model, ids: np.ndarray) -> np.ndarray:
     """Scores for the answer: (B, T) ids -> (B, V) logits read from the last hidden state."""
     h, _ = hidden_forward(model, ids)
-    W, b = _output_layer(model)
-    return h[:, -1] @ W.value + b.value
+    return h[:, -1] @ model.W_y.value + model.b_y.value
 
 
-def last_step_loss(model: RNN | LSTM, ids: np.ndarray, answers: np.ndarray) -> float:
+def last_step_loss(model: Model, ids: np.ndarray, answers: np.ndarray) -> float:
     """Cross-entropy of the answer at the last step; OVERWRITES every Param.grad.
 
     Args:
@@ -148,7 +121,7 @@ def last_step_loss(model: RNN | LSTM, ids: np.ndarray, answers: np.ndarray) -> f
         the loss averaged over the batch, in nats.
     """
     h, cache = hidden_forward(model, ids)
-    W, b = _output_layer(model)
+    W, b = model.W_y, model.b_y  # the output layer, logits = h W_y + b_y
     h_T = h[:, -1]  # (B, H): only the last step is scored
     logits = h_T @ W.value + b.value
     loss, dlogits = softmax_cross_entropy(logits[:, None, :], answers[:, None])
@@ -167,7 +140,7 @@ def last_step_loss(model: RNN | LSTM, ids: np.ndarray, answers: np.ndarray) -> f
 
 
 def train_recall(
-    model: RNN | LSTM,
+    model: Model,
     *,
     num_steps: int,
     max_distance: int,
@@ -221,7 +194,7 @@ def train_recall(
 
 
 def recall_accuracy(
-    model: RNN | LSTM, distances: Sequence[int], *, length: int, n: int = 500, seed: int = 1
+    model: Model, distances: Sequence[int], *, length: int, n: int = 500, seed: int = 1
 ) -> dict[int, float]:
     """Fraction of ``n`` fresh sequences answered correctly, at each distance.
 
@@ -244,7 +217,7 @@ def recall_accuracy(
 
 
 def accuracy_by_distance(
-    make_model: Callable[[], RNN | LSTM],
+    make_model: Callable[[], Model],
     distances: Sequence[int],
     *,
     num_steps: int,
@@ -276,7 +249,7 @@ def accuracy_by_distance(
 
 
 def recall_table(
-    make_model: Callable[[int], RNN | LSTM],
+    make_model: Callable[[int], Model],
     distances: Sequence[int],
     seeds: Sequence[int],
     *,

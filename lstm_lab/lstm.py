@@ -27,14 +27,13 @@ Two implementations of the same sequence computation live here:
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from lstm_lab.activations import dsigmoid, dtanh, sigmoid, tanh
-from lstm_lab.checks import check_id_pair, check_ids, check_positive_float, check_positive_int
-from lstm_lab.layers import embedding_backward, one_hot
+from lstm_lab.checks import check_id_pair, check_ids, check_model_args, check_positive_int, check_state
+from lstm_lab.layers import embedding_backward, one_hot, temporal_affine_backward, temporal_affine_forward
 from lstm_lab.losses import softmax_cross_entropy_rows
 from lstm_lab.params import Param
 from lstm_lab.workspace import Workspace
@@ -498,33 +497,11 @@ class LSTM:
         weight_scale: float | None = None,
         dtype: Any = np.float64,
     ) -> None:
-        vocab_size = check_positive_int("vocab_size", vocab_size)
-        if vocab_size < 2:
-            raise ValueError(
-                f"vocab_size must be at least 2, got {vocab_size}: with a single symbol there is "
-                "nothing to predict. Build the vocabulary from a text with at least two distinct characters."
-            )
-        hidden_size = check_positive_int("hidden_size", hidden_size)
-        if weight_scale is not None:
-            check_positive_float("weight_scale", weight_scale)
+        V, H, rng, self.dtype = check_model_args(vocab_size, hidden_size, seed=seed, dtype=dtype,
+                                                 weight_scale=weight_scale)
         if init not in self.INITS:
             raise ValueError(f"unknown init {init!r}; choose one of {', '.join(repr(n) for n in self.INITS)}.")
-        try:
-            ok = np.dtype(dtype) in (np.float32, np.float64)
-        except TypeError:
-            ok = False
-        if not ok:
-            raise ValueError(f"dtype must be np.float64 or np.float32, got {dtype!r}.")
-        self.vocab_size = V = int(vocab_size)
-        self.hidden_size = H = int(hidden_size)
-        self.dtype = np.dtype(dtype)
-        self.init = init
-
-        if not isinstance(seed, np.random.Generator) and (
-            isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
-        ):
-            raise ValueError(f"seed must be a non-negative int or a np.random.Generator, got {seed!r}. Try seed=0.")
-        rng = np.random.default_rng(seed)
+        self.vocab_size, self.hidden_size, self.init = V, H, init
         values = self._initial_values(rng, init, weight_scale, V, H)
         # Draw in float64, then cast: a float32 model starts from the same (rounded) weights.
         self.params = [Param(name, values[name].astype(self.dtype)) for name in PARAM_NAMES]
@@ -563,6 +540,15 @@ class LSTM:
             f"dtype={self.dtype.name})"
         )
 
+    def config(self) -> dict[str, Any]:
+        """What a checkpoint stores to build this model again (the weights are stored apart)."""
+        return {"vocab_size": self.vocab_size, "hidden_size": self.hidden_size, "dtype": self.dtype.name,
+                "init": self.init}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> LSTM:
+        return cls(**config)
+
     # -- the model protocol ---------------------------------------------------------------------
 
     def initial_state(self, batch_size: int) -> State:
@@ -583,7 +569,7 @@ class LSTM:
             state: (h_T, C_T) copies, to carry into the next window.
         OVERWRITES the ``grad`` of every parameter with d loss / d param (uses the fused path).
         """
-        inputs, targets = self._check_ids(inputs, targets)
+        inputs, targets = check_id_pair(inputs, targets, self.vocab_size)
         h0, C0 = self._check_state(state, inputs.shape[0])
         ws = self._train_workspace
         W, b = stack_gates(self.gate_values())
@@ -602,7 +588,7 @@ class LSTM:
 
     def evaluate(self, inputs: np.ndarray, targets: np.ndarray, state: State) -> tuple[float, State]:
         """Like ``loss`` but forward only: no gradients computed, every ``grad`` left alone."""
-        inputs, targets = self._check_ids(inputs, targets)
+        inputs, targets = check_id_pair(inputs, targets, self.vocab_size)
         h0, C0 = self._check_state(state, inputs.shape[0])
         ws = self._eval_workspace
         _, lstm_cache = lstm_forward_fused(inputs, h0, C0, *stack_gates(self.gate_values()), ws)
@@ -625,43 +611,77 @@ class LSTM:
 
     def step(self, ids: np.ndarray, state: State) -> tuple[np.ndarray, State]:
         """One step of generation: ids (B,) and state (h, C) -> logits (B, V) and the next state."""
-        ids = self._check_id_array(ids, "ids", 1, "(B,)")
+        ids = check_ids(ids, "ids", 1, self.vocab_size)
         h_prev, C_prev = self._check_state(state, ids.shape[0])
         x = one_hot(ids, self.vocab_size, dtype=self.dtype)
         h, C, _ = lstm_step_forward(x, h_prev, C_prev, self.gate_values())
         logits = h @ self.W_y.value + self.b_y.value
         return logits, (h, C)
 
+    def hidden_forward(self, inputs: np.ndarray, state: State) -> tuple[np.ndarray, dict[str, Any]]:
+        """The recurrence alone, on the fused path: (B, T) ids and (h0, C0) -> h (B, T, H) and a cache.
+
+        The final cell state is ``cache["C_T"]``. Fresh arrays (no workspace), so the cache
+        stays valid however many other calls come before ``hidden_backward``.
+        """
+        ids = check_ids(inputs, "inputs", 2, self.vocab_size)
+        h0, C0 = self._check_state(state, ids.shape[0])
+        return lstm_forward_fused(ids, h0, C0, *stack_gates(self.gate_values()))
+
+    def hidden_backward(self, dh: np.ndarray, cache: dict[str, Any]) -> None:
+        """Backpropagate (B, T, H) ``dh``; OVERWRITES the grads of the eight gate parameters."""
+        _, _, _, dW, db = lstm_backward_fused(dh, cache)
+        for name, g in split_gates(dW, db).items():
+            getattr(self, name).grad[...] = g
+
+    def forward(self, inputs: np.ndarray, state: State) -> tuple[np.ndarray, State, tuple]:
+        """Scores for every position: (B, T) ids and (h0, C0) -> logits (B, T, V), (h_T, C_T), cache.
+
+        The same numbers as ``loss``'s forward pass, written layer by layer (``loss`` fuses the
+        output layer into the recurrence's arrays to save copies).
+        """
+        h, hidden_cache = self.hidden_forward(inputs, state)
+        logits, out_cache = temporal_affine_forward(h, self.W_y.value, self.b_y.value)
+        return logits, (h[:, -1].copy(), hidden_cache["C_T"].copy()), (hidden_cache, out_cache)
+
+    def backward(self, dlogits: np.ndarray, cache: tuple) -> None:
+        """Backpropagate (B, T, V) ``dlogits`` and OVERWRITE every Param.grad."""
+        hidden_cache, out_cache = cache
+        dh, dW_y, db_y = temporal_affine_backward(dlogits, out_cache)
+        self.W_y.grad[...] = dW_y
+        self.b_y.grad[...] = db_y
+        self.hidden_backward(dh, hidden_cache)
+
+    def unroll(self, inputs: np.ndarray) -> tuple[np.ndarray, list[LSTMStepCache]]:
+        """The readable path from the zero state: h (B, T, H) and ``lstm_forward``'s per-step caches."""
+        ids = check_ids(inputs, "inputs", 2, self.vocab_size)
+        h0, C0 = self.initial_state(ids.shape[0])
+        h, cache = lstm_forward(one_hot(ids, self.vocab_size, dtype=self.dtype), h0, C0, self.gate_values())
+        return h, cache.steps
+
+    def state_gradients(self, dh_last: np.ndarray, steps: list[LSTMStepCache]) -> dict[str, np.ndarray]:
+        """From (B, H) ``dh_last`` on the last hidden state, step by step back: no grad is touched.
+
+        Returns:
+            ``"h"``: (T, B, H), [k] = dL/dh_{T-1-k}; ``"C"``: (T, B, H), [k] = the gradient
+            arriving at C_{T-1-k} ALONG THE CELL from step T - k (Lesson 6's dC_next), so [0] = 0.
+        """
+        dtype = np.asarray(dh_last).dtype
+        dh, dC = np.empty((2, len(steps), *np.shape(dh_last)), dtype=dtype)
+        dh_t, dC_t = dh_last, np.zeros_like(dh_last)  # nothing reaches the last cell from beyond it
+        for k, step_cache in enumerate(reversed(steps)):
+            dh[k], dC[k] = dh_t, dC_t
+            _, dh_t, dC_t, _ = lstm_step_backward(dh_t, dC_t, step_cache)  # now for the step before
+        return {"h": dh, "C": dC}
+
     # -- helpers --------------------------------------------------------------------------------
 
     def gate_values(self) -> dict[str, np.ndarray]:
+        """The gate parameters' values by name (W_f, b_f, ..., b_o): the arrays themselves, not copies."""
         return {name: getattr(self, name).value for name in GATE_PARAM_NAMES}
 
-    def _check_id_array(self, ids: Any, what: str, ndim: int, shape_words: str = "") -> np.ndarray:
-        """``ids`` as an int array with ``ndim`` axes, all in range (see ``checks.check_ids``)."""
-        return check_ids(ids, what, ndim, self.vocab_size)
-
-    def _check_ids(self, inputs: Any, targets: Any) -> tuple[np.ndarray, np.ndarray]:
-        return check_id_pair(inputs, targets, self.vocab_size)
-
     def _check_state(self, state: Any, batch_size: int) -> State:
-        H = self.hidden_size
-        expected = (batch_size, H)
-        fix = (
-            f"The LSTM state is a tuple (h, C) of two arrays of shape (batch, hidden) = {expected}; "
-            f"start with model.initial_state({batch_size}) and then pass on the state that "
-            "loss/evaluate/step returned."
-        )
-        if not isinstance(state, (tuple, list)) or len(state) != 2:
-            got = f"an array of shape {state.shape}" if isinstance(state, np.ndarray) else type(state).__name__
-            raise ValueError(f"state must be an (h, C) tuple, got {got}. {fix}")
-        h, C = (np.asarray(s) for s in state)
-        for name, arr in (("h", h), ("C", C)):
-            if arr.shape != expected:
-                raise ValueError(f"state {name} has shape {arr.shape}, expected {expected}. {fix}")
-            if not np.issubdtype(arr.dtype, np.floating):
-                raise ValueError(f"state {name} has dtype {arr.dtype}, expected floats. {fix}")
-        return h.astype(self.dtype, copy=False), C.astype(self.dtype, copy=False)
+        return check_state(state, ("h", "C"), batch_size, self.hidden_size, self.dtype)
 
 
 def gate_activations(model: LSTM, ids: np.ndarray) -> dict[str, np.ndarray]:
@@ -676,7 +696,7 @@ def gate_activations(model: LSTM, ids: np.ndarray) -> dict[str, np.ndarray]:
         pre-activations ``"a_f"``, ``"a_i"``, ``"a_C"``, ``"a_o"`` (z W + b, before the sigmoid
         or tanh: what saturates); and the states ``"C"`` and ``"h"`` after each step.
     """
-    ids = model._check_id_array(ids, "ids", 1, "(T,)")
+    ids = check_ids(ids, "ids", 1, model.vocab_size)
     h, C = model.initial_state(1)
     p = model.gate_values()
     names = ("f", "i", "C_tilde", "o", "a_f", "a_i", "a_C", "a_o", "C", "h")

@@ -29,17 +29,9 @@ from lstm_lab.checks import check_positive_float
 from lstm_lab.params import Param
 
 
-def _positive_float(name: str, value: object, typical: str) -> float:
-    """check_positive_float, suggesting a value that suits this setting."""
-    try:
-        return check_positive_float(name, value)
-    except ValueError as err:
-        raise ValueError(f"{str(err).split(' Try ')[0]} Try {typical}.") from None
-
-
 def _check_lr(lr: object, typical: str) -> float:
     # Named after what it is, since "lr" alone may puzzle a newcomer.
-    return _positive_float("learning_rate", lr, f"lr={typical}")
+    return check_positive_float("learning_rate", lr, f"lr={typical}")
 
 
 def _check_beta(name: str, value: object, typical: str) -> float:
@@ -102,7 +94,7 @@ class Adagrad:
 
     def __init__(self, lr: float = 0.1, eps: float = 1e-8) -> None:
         self.lr = _check_lr(lr, "0.1")
-        self.eps = _positive_float("eps", eps, "1e-8")
+        self.eps = check_positive_float("eps", eps, "1e-8")
 
     def step(self, params: Sequence[Param]) -> None:
         updates = []  # every parameter's update first; _commit then writes them all
@@ -132,7 +124,7 @@ class Adam:
         self.lr = _check_lr(lr, "1e-3")
         self.beta1 = _check_beta("beta1", beta1, "0.9")
         self.beta2 = _check_beta("beta2", beta2, "0.999")
-        self.eps = _positive_float("eps", eps, "1e-8")
+        self.eps = check_positive_float("eps", eps, "1e-8")
 
     def step(self, params: Sequence[Param]) -> None:
         updates = []  # every parameter's update first; _commit then writes them all
@@ -155,7 +147,7 @@ def clip_by_value(params: Sequence[Param], limit: float = 5.0) -> None:
 
     Guards against exploding gradients: one huge step can undo hours of training.
     """
-    limit = _positive_float("limit", limit, "5.0")
+    limit = check_positive_float("limit", limit, "5.0")
     for p in params:
         np.clip(p.grad, -limit, limit, out=p.grad)
 
@@ -172,7 +164,7 @@ def clip_by_global_norm(params: Sequence[Param], max_norm: float) -> float:
     BEFORE clipping (worth logging: spikes show exploding gradients). A non-finite norm
     means training has diverged; the gradients are then left untouched for inspection.
     """
-    max_norm = _positive_float("max_norm", max_norm, "5.0")
+    max_norm = check_positive_float("max_norm", max_norm, "5.0")
     norm = global_norm(params)
     if math.isfinite(norm) and norm > max_norm:
         scale = max_norm / norm

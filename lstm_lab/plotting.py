@@ -1,4 +1,4 @@
-"""Plot style for lessons shown on a projector, and the live loss plot."""
+"""Plot style for lessons shown on a projector, figures made to be returned, and the live loss plot."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib.figure import Figure
 
 
 def lesson_style() -> None:
@@ -22,6 +23,19 @@ def lesson_style() -> None:
         "legend.fontsize": 13,
         "legend.frameon": False,
     })
+
+
+def new_figure(figsize: tuple[float, float]) -> Figure:
+    """A Figure that is shown only where it is returned or displayed, never automatically.
+
+    Created by pyplot (which registers the notebook's image display) and closed at once, so
+    nothing is shown twice and nothing piles up between redraws.
+    """
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=figsize)
+    plt.close(fig)  # pyplot forgets it: no second copy at the end of the cell
+    return fig
 
 
 class LivePlot:

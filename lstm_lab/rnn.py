@@ -10,30 +10,30 @@ Shapes: B = batch, T = time steps, D = input width, H = hidden width, V = vocabu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from lstm_lab.activations import dtanh
-from lstm_lab.checks import check_id_pair, check_ids, check_positive_float, check_positive_int
+from lstm_lab.checks import check_ids, check_model_args, check_positive_int, check_state
 from lstm_lab.layers import (
     embedding_backward,
     embedding_forward,
     temporal_affine_backward,
     temporal_affine_forward,
 )
-from lstm_lab.losses import softmax_cross_entropy
 from lstm_lab.params import Param
+from lstm_lab.window_loss import window_loss
 
-StepCache = tuple[np.ndarray, np.ndarray, "np.ndarray | None", np.ndarray, np.ndarray]
 
+class RNNStepCache(NamedTuple):
+    """What ``rnn_step_backward`` needs from one forward step (unpacks like the tuple it is)."""
 
-def _positive_float(name: str, value: object, typical: str) -> float:
-    """check_positive_float, suggesting a value that suits this setting."""
-    try:
-        return check_positive_float(name, value)
-    except ValueError as err:
-        raise ValueError(f"{str(err).split(' Try ')[0]} Try {typical}.") from None
+    x: np.ndarray  # (B, D) input, or (B, H) projected input when W_xh is None
+    h_prev: np.ndarray  # (B, H)
+    W_xh: np.ndarray | None  # (D, H) or None
+    W_hh: np.ndarray  # (H, H)
+    h_next: np.ndarray  # (B, H) = tanh(z): its derivative is written with it
 
 
 def rnn_step_forward(
@@ -42,7 +42,7 @@ def rnn_step_forward(
     W_xh: np.ndarray | None,
     W_hh: np.ndarray,
     b_h: np.ndarray,
-) -> tuple[np.ndarray, StepCache]:
+) -> tuple[np.ndarray, RNNStepCache]:
     """One time step: h_next = tanh(x @ W_xh + h_prev @ W_hh + b_h).
 
     Args:
@@ -56,15 +56,15 @@ def rnn_step_forward(
 
     Returns:
         h_next: (B, H) the new hidden state.
-        cache: (x, h_prev, W_xh, W_hh, h_next) for ``rnn_step_backward``.
+        cache: RNNStepCache(x, h_prev, W_xh, W_hh, h_next) for ``rnn_step_backward``.
     """
     x_proj = x if W_xh is None else x @ W_xh
     h_next = np.tanh(x_proj + h_prev @ W_hh + b_h)
-    return h_next, (x, h_prev, W_xh, W_hh, h_next)
+    return h_next, RNNStepCache(x, h_prev, W_xh, W_hh, h_next)
 
 
 def rnn_step_backward(
-    dh_next: np.ndarray, cache: StepCache
+    dh_next: np.ndarray, cache: RNNStepCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
     """Backward pass of one step.
 
@@ -93,7 +93,7 @@ def rnn_forward(
     W_xh: np.ndarray | None,
     W_hh: np.ndarray,
     b_h: np.ndarray,
-) -> tuple[np.ndarray, list[StepCache]]:
+) -> tuple[np.ndarray, list[RNNStepCache]]:
     """Run ``rnn_step_forward`` over a whole sequence.
 
     Args:
@@ -118,7 +118,7 @@ def rnn_forward(
 
 
 def rnn_backward(
-    dh: np.ndarray, cache: list[StepCache]
+    dh: np.ndarray, cache: list[RNNStepCache]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
     """Backpropagation through time.
 
@@ -150,37 +150,16 @@ def rnn_backward(
     return dx, dh_recurrent, dW_xh, dW_hh, db_h
 
 
-def _check_vocab_size(vocab_size: object) -> int:
-    vocab_size = check_positive_int("vocab_size", vocab_size)
-    if vocab_size < 2:
-        raise ValueError(
-            "vocab_size must be at least 2: with a vocabulary of one symbol the next symbol is "
-            "always that one, so there is nothing to predict. Use a text with at least two "
-            "different characters."
-        )
-    return vocab_size
-
-
-def _check_dtype(dtype: Any) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError as err:
-        raise ValueError(f"dtype must be a numpy float type such as np.float64, got {dtype!r}.") from err
-    if not np.issubdtype(dt, np.floating):
-        raise ValueError(f"dtype must be a float type such as np.float64 or np.float32, got {dt}.")
-    return dt
-
-
 class RNN:
-    """A character-level vanilla RNN following the model protocol.
+    """A character-level vanilla RNN following the model protocol (``lstm_lab.model.Model``).
 
     Args:
         vocab_size: V, number of distinct symbols (at least 2).
         hidden_size: H, width of the hidden state.
-        seed: seed for ``np.random.default_rng``, which draws the initial weights.
+        seed: int >= 0 or ``np.random.Generator``, which draws the initial weights.
         weight_scale: weights start as standard normal times this (min-char-rnn's 0.01);
             biases start at zero.
-        dtype: float type of every parameter and state.
+        dtype: np.float64 (default) or np.float32, for every parameter and state.
 
     Parameters, in the order of ``params`` and also attributes:
         W_xh (V, H), W_hh (H, H), b_h (H,), W_y (H, V), b_y (V,).
@@ -195,17 +174,16 @@ class RNN:
         vocab_size: int,
         hidden_size: int,
         *,
-        seed: int = 0,
-        weight_scale: float = 0.01,
+        seed: int | np.random.Generator = 0,
+        weight_scale: float | None = 0.01,
         dtype: Any = np.float64,
     ) -> None:
-        V = _check_vocab_size(vocab_size)
-        H = check_positive_int("hidden_size", hidden_size)
-        scale = _positive_float("weight_scale", weight_scale, "0.01")
-        self.dtype = _check_dtype(dtype)
+        V, H, rng, self.dtype = check_model_args(vocab_size, hidden_size, seed=seed, dtype=dtype,
+                                                 weight_scale=weight_scale)
         self.vocab_size = V
         self.hidden_size = H
-        rng = np.random.default_rng(seed)
+
+        scale = 0.01 if weight_scale is None else float(weight_scale)
 
         def weights(shape: tuple[int, ...]) -> np.ndarray:
             return (rng.standard_normal(shape) * scale).astype(self.dtype)
@@ -220,29 +198,39 @@ class RNN:
     def __repr__(self) -> str:
         return f"RNN(vocab_size={self.vocab_size}, hidden_size={self.hidden_size}, dtype={self.dtype})"
 
+    def config(self) -> dict[str, Any]:
+        """What a checkpoint stores to build this model again (the weights are stored apart)."""
+        return {"vocab_size": self.vocab_size, "hidden_size": self.hidden_size, "dtype": self.dtype.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> RNN:
+        return cls(**config)
+
     # ----- validation -------------------------------------------------------------
-    def _check_ids(self, ids: object, name: str, ndim: int) -> np.ndarray:
-        return check_ids(ids, name, ndim, self.vocab_size)
-
     def _check_state(self, state: object, batch_size: int) -> np.ndarray:
-        expected = (batch_size, self.hidden_size)
-        h = np.asarray(state)
-        if h.shape != expected:
-            raise ValueError(
-                f"state has shape {h.shape}, expected {expected} (batch_size, hidden_size). "
-                f"Start with state = model.initial_state({batch_size}) and pass on the state "
-                "that the previous call returned."
-            )
-        return h.astype(self.dtype, copy=False)
-
-    def _check_pair(self, inputs: object, targets: object) -> tuple[np.ndarray, np.ndarray]:
-        return check_id_pair(inputs, targets, self.vocab_size)
+        return check_state(state, ("h",), batch_size, self.hidden_size, self.dtype)
 
     # ----- the protocol -----------------------------------------------------------
     def initial_state(self, batch_size: int) -> np.ndarray:
         """Zero hidden state, (B, H)."""
         B = check_positive_int("batch_size", batch_size)
         return np.zeros((B, self.hidden_size), dtype=self.dtype)
+
+    def hidden_forward(self, inputs: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, tuple]:
+        """The recurrence alone: (B, T) ids and h0 (B, H) -> h (B, T, H) and a cache."""
+        ids = check_ids(inputs, "inputs", 2, self.vocab_size)
+        h0 = self._check_state(state, ids.shape[0])
+        x_proj, emb_cache = embedding_forward(ids, self.W_xh.value)  # = one_hot(ids) @ W_xh
+        h, rnn_cache = rnn_forward(x_proj, h0, None, self.W_hh.value, self.b_h.value)
+        return h, (emb_cache, rnn_cache)
+
+    def hidden_backward(self, dh: np.ndarray, cache: tuple) -> None:
+        """Backpropagate (B, T, H) ``dh``; OVERWRITES the grads of W_xh, W_hh and b_h."""
+        emb_cache, rnn_cache = cache
+        dx_proj, _dh0, _, dW_hh, db_h = rnn_backward(dh, rnn_cache)
+        self.W_xh.grad[...] = embedding_backward(dx_proj, emb_cache)
+        self.W_hh.grad[...] = dW_hh
+        self.b_h.grad[...] = db_h
 
     def forward(self, inputs: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple]:
         """Scores for every position.
@@ -254,10 +242,7 @@ class RNN:
         Returns:
             logits: (B, T, V), final state: (B, H) (a copy), cache for ``backward``.
         """
-        ids = self._check_ids(inputs, "inputs", 2)
-        h0 = self._check_state(state, ids.shape[0])
-        x_proj, emb_cache = embedding_forward(ids, self.W_xh.value)  # = one_hot(ids) @ W_xh
-        h, rnn_cache = rnn_forward(x_proj, h0, None, self.W_hh.value, self.b_h.value)
+        h, (emb_cache, rnn_cache) = self.hidden_forward(inputs, state)
         logits, out_cache = temporal_affine_forward(h, self.W_y.value, self.b_y.value)
         # h[:, -1] is a view into h, which the cache keeps: hand back a copy.
         return logits, h[:, -1].copy(), (emb_cache, rnn_cache, out_cache)
@@ -266,10 +251,9 @@ class RNN:
         """Backpropagate (B, T, V) ``dlogits`` and OVERWRITE every Param.grad."""
         emb_cache, rnn_cache, out_cache = cache
         dh, dW_y, db_y = temporal_affine_backward(dlogits, out_cache)
-        dx_proj, _dh0, _, dW_hh, db_h = rnn_backward(dh, rnn_cache)
-        dW_xh = embedding_backward(dx_proj, emb_cache)
-        for param, grad in zip(self.params, (dW_xh, dW_hh, db_h, dW_y, db_y), strict=True):
-            param.grad[...] = grad
+        self.W_y.grad[...] = dW_y
+        self.b_y.grad[...] = db_y
+        self.hidden_backward(dh, (emb_cache, rnn_cache))
 
     def loss(self, inputs: np.ndarray, targets: np.ndarray, state: np.ndarray) -> tuple[float, np.ndarray]:
         """Forward and backward on one window.
@@ -282,22 +266,31 @@ class RNN:
             loss (summed over T, averaged over B) and the final state (B, H), a copy to
             carry into the next window. Every Param.grad is overwritten.
         """
-        x, y = self._check_pair(inputs, targets)
-        logits, final_state, cache = self.forward(x, state)
-        loss, dlogits = softmax_cross_entropy(logits, y)
-        self.backward(dlogits, cache)
-        return loss, final_state
+        return window_loss(self, inputs, targets, state, backward=True)
 
     def evaluate(self, inputs: np.ndarray, targets: np.ndarray, state: np.ndarray) -> tuple[float, np.ndarray]:
         """Like ``loss`` but forward only: gradients are left untouched."""
-        x, y = self._check_pair(inputs, targets)
-        logits, final_state, _ = self.forward(x, state)
-        loss, _ = softmax_cross_entropy(logits, y)
-        return loss, final_state
+        return window_loss(self, inputs, targets, state, backward=False)
 
     def step(self, ids: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Advance one symbol: ids (B,) -> logits (B, V) and the next state (B, H)."""
-        ids = self._check_ids(ids, "ids", 1)
+        ids = check_ids(ids, "ids", 1, self.vocab_size)
         h_prev = self._check_state(state, ids.shape[0])
         h_next, _ = rnn_step_forward(self.W_xh.value[ids], h_prev, None, self.W_hh.value, self.b_h.value)
         return h_next @ self.W_y.value + self.b_y.value, h_next
+
+    # ----- for the analyses (lstm_lab.inside) ---------------------------------------
+    def unroll(self, inputs: np.ndarray) -> tuple[np.ndarray, list[RNNStepCache]]:
+        """h (B, T, H) from the zero state, and ``rnn_forward``'s cache: one RNNStepCache per step."""
+        ids = check_ids(inputs, "inputs", 2, self.vocab_size)
+        h, (_, steps) = self.hidden_forward(ids, self.initial_state(ids.shape[0]))
+        return h, steps
+
+    def state_gradients(self, dh_last: np.ndarray, steps: list[RNNStepCache]) -> dict[str, np.ndarray]:
+        """dL/dh_{T-1-k} for k = 0..T-1, (T, B, H), from (B, H) ``dh_last``; no grad is touched."""
+        dh = np.empty((len(steps), *np.shape(dh_last)), dtype=np.asarray(dh_last).dtype)
+        dh_t = dh_last
+        for k, step_cache in enumerate(reversed(steps)):
+            dh[k] = dh_t
+            _, dh_t, _, _, _ = rnn_step_backward(dh_t, step_cache)  # through tanh and W_hh: one step back
+        return {"h": dh}

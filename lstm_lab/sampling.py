@@ -14,16 +14,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from lstm_lab.checks import check_positive_int
+from lstm_lab.checks import check_positive_int, check_seed
+from lstm_lab.model import Model
 from lstm_lab.vocab import UnknownSymbolError, describe_symbol
-
-
-def _positive_int(name: str, value: object, typical: str) -> int:
-    """check_positive_int, suggesting a value that suits this setting."""
-    try:
-        return check_positive_int(name, value)
-    except ValueError as err:
-        raise ValueError(f"{str(err).split(' Try ')[0]} Try {typical}.") from None
 
 
 class _Vocabulary(Protocol):
@@ -67,12 +60,6 @@ def encode_prime(vocab: _Vocabulary, prime: str | Sequence[str], name: str = "pr
             "text it was trained on; start from a prime made of those, e.g. a few words of that text.",
             err.symbol, err.position, err.count,
         ) from None
-
-
-def _check_seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0 (it picks the random draws), got {seed!r}. Try seed=0.")
-    return int(seed)
 
 
 def temperature_softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
@@ -143,7 +130,7 @@ WARM_UP = 300
 
 
 def warm_state(
-    model: Any, vocab: _Vocabulary, warm_up: int | str | Sequence[str], rng: np.random.Generator
+    model: Model, vocab: _Vocabulary, warm_up: int | str | Sequence[str], rng: np.random.Generator
 ) -> Any:
     """A state like the ones training sees: reached after reading text, not the zero state.
 
@@ -186,7 +173,7 @@ def warm_state(
 
 
 def next_distribution(
-    model: Any,
+    model: Model,
     vocab: _Vocabulary,
     prime: str | Sequence[str],
     *,
@@ -202,14 +189,14 @@ def next_distribution(
     """
     prime_ids = encode_prime(vocab, prime)
     t = _check_temperature(temperature)
-    state = warm_state(model, vocab, warm_up, np.random.default_rng(_check_seed(seed)))
+    state = warm_state(model, vocab, warm_up, np.random.default_rng(check_seed(seed)))
     for i in prime_ids:
         logits, state = model.step(np.array([i]), state)
     return temperature_softmax(logits[0], t)
 
 
 def sample(
-    model: Any,
+    model: Model,
     vocab: _Vocabulary,
     prime: str | Sequence[str],
     length: int,
@@ -248,11 +235,11 @@ def sample(
         Only the generated continuation (``length`` symbols), without the prime.
     """
     prime_ids = encode_prime(vocab, prime)
-    length = _positive_int("length", length, "200")
+    length = check_positive_int("length", length, "200")
     if not greedy:
         _check_temperature(temperature)
     if rng is None:
-        rng = np.random.default_rng(_check_seed(seed))
+        rng = np.random.default_rng(check_seed(seed))
 
     state = warm_state(model, vocab, warm_up, rng)
     logits = None
@@ -283,16 +270,14 @@ class SampleEvery:
     """
 
     def __init__(
-        self, model: Any, vocab: _Vocabulary, every: int, *, prime: str = "Gregor", length: int = 120,
+        self, model: Model, vocab: _Vocabulary, every: int, *, prime: str = "Gregor", length: int = 120,
         temperature: float = 0.8, seed: int = 0,
     ) -> None:
-        from lstm_lab.checks import check_positive_int
-
         self.model, self.vocab, self.prime = model, vocab, prime
         self.every = check_positive_int("every", every)
         self.length = check_positive_int("length", length)
         self.temperature = _check_temperature(temperature)
-        self.seed = _check_seed(seed)
+        self.seed = check_seed(seed)
         encode_prime(vocab, prime)  # an unknown character fails now, not in the middle of training
 
     def __call__(self, history: Any) -> None:

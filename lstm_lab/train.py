@@ -3,8 +3,9 @@
 ``train`` walks the training text as B parallel streams in windows of T steps,
 carries each row's state from window to window, clips the gradient, lets an
 optimiser step, and measures the validation loss now and then. It works with
-any model that follows the protocol of ``lstm_lab.rnn.RNN`` and
-``lstm_lab.lstm.LSTM`` (``params``, ``initial_state``, ``loss``, ``evaluate``).
+any ``lstm_lab.model.Model`` (it calls ``params``, ``initial_state``, ``loss``,
+``evaluate``). Its steps are the functions after it, in order: ``_check_arguments``,
+``_make_batches``, ``_Run`` (the loop's bookkeeping), ``_training_step``, ``_validate``.
 
 Losses in the history are per character, in nats (divide by ln 2 for bits).
 
@@ -40,6 +41,7 @@ import numpy as np
 
 from lstm_lab.batching import make_streams, num_windows, windows
 from lstm_lab.checks import check_finite_params, check_positive_float, check_positive_int, check_text_ids
+from lstm_lab.model import Model
 from lstm_lab.optim import Adagrad, clip_by_global_norm, clip_by_value, global_norm
 from lstm_lab.workspace import keep_freed_memory
 
@@ -124,7 +126,7 @@ class History:
         return min(self.val_loss, default=math.inf)
 
 
-def evaluate_loss(model: Any, ids: np.ndarray, *, batch_size: int = 32, seq_length: int = 25) -> float:
+def evaluate_loss(model: Model, ids: np.ndarray, *, batch_size: int = 32, seq_length: int = 25) -> float:
     """Average loss per character of ``model`` on the text ``ids``, in nats.
 
     The text is cut into ``batch_size`` streams and read window by window with the
@@ -164,7 +166,7 @@ def _same_shapes(a: Any, b: Any) -> bool:
 
 
 def _resume_position(
-    history: History, model: Any, batch_size: int, seq_length: int, text_id: str
+    history: History, model: Model, batch_size: int, seq_length: int, text_id: str
 ) -> tuple[int, Any]:
     """The window to start at and the state to carry into it: the history's, if it fits this call."""
     saved = history.train_state
@@ -209,7 +211,7 @@ def _stop_on_interrupt() -> Iterator[Callable[[], bool]]:
 
 
 def train(
-    model: Any,
+    model: Model,
     train_ids: np.ndarray,
     *,
     num_steps: int,
@@ -231,7 +233,7 @@ def train(
     """Train ``model`` for ``num_steps`` optimiser steps on ``train_ids``.
 
     Args:
-        model: an RNN or LSTM (any object with the model protocol).
+        model: an RNN or LSTM (any ``lstm_lab.model.Model``).
         train_ids: (N,) integer ids of the training text.
         num_steps: optimiser steps to take; each sees B * T characters.
         val_ids: (M,) ids of the validation text, or None for no validation.
@@ -269,44 +271,19 @@ def train(
             model's vocabulary (a str, another vocabulary's ids), or a parameter that is already
             nan or inf: all found before the first step, with the model untouched.
     """
-    num_steps = check_positive_int("num_steps", num_steps)
-    keep_freed_memory()  # a training step's large arrays reused, not fresh pages (lstm_lab.workspace)
-    batch_size = check_positive_int("batch_size", batch_size)
-    seq_length = check_positive_int("seq_length", seq_length)
-    eval_every = check_positive_int("eval_every", eval_every)
-    log_every = check_positive_int("log_every", log_every)
-    if clip_value is not None:
-        clip_value = check_positive_float("clip_value", clip_value)
-    if clip_norm is not None:
-        clip_norm = check_positive_float("clip_norm", clip_norm)
-    if patience is not None:
-        patience = check_positive_int("patience", patience)
-    if checkpoint is not None and not (hasattr(checkpoint, "wants") and hasattr(checkpoint, "save")):
-        raise ValueError(
-            f"checkpoint must be a Checkpointer, got {checkpoint!r}. Use "
-            "checkpoint=Checkpointer('checkpoints/run.npz', vocab, every=500) (from lstm_lab.checkpoint)."
-        )
-    vocab_size = getattr(model, "vocab_size", None)
-    for name, ids in (("train_ids", train_ids), ("val_ids", val_ids)):
-        if ids is not None:
-            check_text_ids(ids, name, vocab_size)  # a str, or ids of another vocabulary: refused by name
-        if ids is not None and len(ids) < batch_size * (seq_length + 1):
-            raise _too_short(name, len(ids), batch_size, seq_length)
-    check_finite_params(model.params)  # a model broken before this call is named, not blamed on the lr
-    streams = make_streams(train_ids, batch_size)  # also checks that the ids are a 1-D integer array
-    if val_ids is not None:
-        make_streams(val_ids, batch_size)
-    windows_per_pass = num_windows(streams.shape[1], seq_length)  # >= 1 after the check above
+    # Steps 1 to 3 (below ``train``): check everything, cut the text into streams, set up the loop.
+    s = _check_arguments(
+        model, train_ids, val_ids, num_steps=num_steps, batch_size=batch_size, seq_length=seq_length,
+        clip_value=clip_value, clip_norm=clip_norm, eval_every=eval_every, log_every=log_every,
+        patience=patience, checkpoint=checkpoint,
+    )
+    streams, windows_per_pass = _make_batches(train_ids, val_ids, s)
     optimizer = optimizer if optimizer is not None else Adagrad(lr=0.1)
     history = history if history is not None else History()
     text_id = text_fingerprint(streams)
-    first_window, state = _resume_position(history, model, batch_size, seq_length, text_id)
-    history.interrupted = history.stopped_early = False
-    start_step = history.steps[-1] if history.steps else 0
-    seconds_before = history.seconds[-1] if history.seconds else 0.0
-    chars_per_step = batch_size * seq_length
-    # Evaluations since the best one, so that patience carries over a resumed run.
-    since_best = len(history.val_loss) - 1 - int(np.argmin(history.val_loss)) if history.val_loss else 0
+    first_window, state = _resume_position(history, model, s.batch_size, s.seq_length, text_id)
+    run = _Run.begin(history, state, s, getattr(model, "vocab_size", None), callbacks)
+    last_step = run.start_step + s.num_steps
 
     bar = None
     if progress:
@@ -314,79 +291,36 @@ def train(
 
         bar = progress_bar(total=num_steps, desc="training", unit="step")
 
-    loss_sum, loss_count, train_seconds = 0.0, 0, 0.0
-    done = start_step  # the last step whose update is complete
-    # The divergence guard: how many steps in a row the loss has been far above uniform guessing.
-    far_above = DIVERGED_FACTOR * math.log(vocab_size) if vocab_size else math.inf
-    steps_far_above = 0
-
-    def log() -> None:
-        nonlocal loss_sum, loss_count
-        history.steps.append(done)
-        history.chars.append(done * chars_per_step)
-        history.train_loss.append(loss_sum / loss_count)
-        history.seconds.append(seconds_before + train_seconds)
-        loss_sum, loss_count = 0.0, 0
-        for callback in callbacks:
-            callback(history)
-
-    batches = _endless_windows(streams, seq_length, first_window)
+    # The loop: step 4 (one training step) every time, step 5 (validation) now and then.
+    batches = _endless_windows(streams, s.seq_length, first_window)
     try:
         with _stop_on_interrupt() as stop_requested:
-            for step in range(start_step + 1, start_step + num_steps + 1):
+            for step in range(run.start_step + 1, last_step + 1):
                 tic = time.perf_counter()
                 if lr_schedule is not None:
                     optimizer.lr = _scheduled_lr(lr_schedule, step)
                 k, inputs, targets = next(batches)
                 if k == 0:
-                    state = model.initial_state(batch_size)  # the streams start over
-                # A diverging run overflows somewhere; the check below says so in one sentence
-                # instead of a cascade of numpy warnings.
-                with np.errstate(over="ignore", invalid="ignore"):
-                    loss, next_state = model.loss(inputs, targets, state)
-                    norm = global_norm(model.params)
-                steps_far_above = steps_far_above + 1 if loss / seq_length > far_above else 0
-                if not (math.isfinite(loss) and math.isfinite(norm)) or steps_far_above >= DIVERGED_STEPS:
-                    if loss_count:
-                        log()  # the history ends with the last good step, as the parameters do
-                    if math.isfinite(loss) and math.isfinite(norm):
-                        what = (f"the loss has stayed above {DIVERGED_FACTOR:g} x ln V = {far_above:.0f} nats per "
-                                f"character (uniform guessing scores ln V = {math.log(vocab_size):.2f}) for "
-                                f"{DIVERGED_STEPS} steps, now {loss / seq_length:.3g}: training has diverged")
-                    else:
-                        what = f"the loss became {loss} (gradient norm {norm})"
-                    raise TrainingDiverged(
-                        f"step {step}: {what}. The parameters are those before this step. Likely causes: a "
-                        f"learning rate too large, or clipping switched off; "
-                        f"{_settings_advice(optimizer, clip_value, clip_norm)}.",
-                        history,
-                    )
-                if clip_value is not None:
-                    clip_by_value(model.params, clip_value)
-                if clip_norm is not None:
-                    clip_by_global_norm(model.params, clip_norm)
-                optimizer.step(model.params)
+                    run.state = model.initial_state(s.batch_size)  # the streams start over
+                loss, next_state = _training_step(model, optimizer, inputs, targets, run, s, step)
                 # The step is complete: record where the next one starts.
-                done, state = step, next_state
-                history.train_state = TrainState(batch_size, seq_length, (k + 1) % windows_per_pass, state, text_id)
-                train_seconds += time.perf_counter() - tic
-                loss_sum += loss / seq_length
-                loss_count += 1
+                run.done, run.state = step, next_state
+                history.train_state = TrainState(s.batch_size, s.seq_length, (k + 1) % windows_per_pass,
+                                                 run.state, text_id)
+                run.train_seconds += time.perf_counter() - tic
+                run.loss_sum += loss / s.seq_length  # per character
+                run.loss_count += 1
                 if bar is not None:
                     bar.update(1)
 
-                last = step == start_step + num_steps or stop_requested()
+                last = step == last_step or stop_requested()
                 improved = False
-                if val_ids is not None and (step % eval_every == 0 or last):
-                    val_loss = evaluate_loss(model, val_ids, batch_size=batch_size, seq_length=seq_length)
-                    improved = val_loss < history.best_val_loss
-                    history.val_steps.append(step)  # both lists together, even if interrupted
-                    history.val_loss.append(val_loss)
-                    since_best = 0 if improved else since_best + 1
-                early_stop = patience is not None and since_best >= patience
+                if val_ids is not None and (step % s.eval_every == 0 or last):
+                    improved = _validate(model, val_ids, run, s, step)
+                early_stop = s.patience is not None and run.since_best >= s.patience
                 save = checkpoint is not None and checkpoint.wants(step, improved=improved, last=last or early_stop)
-                if step % log_every == 0 or last or early_stop or save:
-                    log()
+                if step % s.log_every == 0 or last or early_stop or save:
+                    run.log()
                 if save:
                     checkpoint.save(model, optimizer, history, improved=improved, last=last or early_stop)
                 if stop_requested():
@@ -398,8 +332,8 @@ def train(
     except KeyboardInterrupt:
         # Raised by code rather than signalled (e.g. by a callback, or outside the main thread,
         # where signals cannot be caught). Everything up to the last complete step is kept.
-        if loss_count:
-            log()  # the history ends with the last complete step, as the parameters do
+        if run.loss_count:
+            run.log()  # the history ends with the last complete step, as the parameters do
         if checkpoint is not None and history.steps:
             checkpoint.save(model, optimizer, history, improved=False, last=True)
         history.interrupted = True
@@ -410,8 +344,175 @@ def train(
             if hasattr(callback, "on_train_end"):
                 callback.on_train_end(history)  # e.g. a throttled plot draws its final state
     if history.interrupted:
-        print(_interrupt_message(done, checkpoint))
+        print(_interrupt_message(run.done, checkpoint))
     return history
+
+
+# ----------------------------------------------------------------------------------------------
+# The steps of ``train``, in the order it takes them
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """``train``'s arguments once checked: whole numbers as ints, thresholds as floats or None."""
+
+    num_steps: int
+    batch_size: int
+    seq_length: int
+    eval_every: int
+    log_every: int
+    clip_value: float | None
+    clip_norm: float | None
+    patience: int | None
+
+
+def _check_arguments(
+    model: Model, train_ids: Any, val_ids: Any, *, num_steps: object, batch_size: object, seq_length: object,
+    clip_value: object, clip_norm: object, eval_every: object, log_every: object, patience: object,
+    checkpoint: Any,
+) -> _Settings:
+    """1. Every setting, both texts and the model's parameters, checked before anything changes.
+
+    Raises ValueError naming the argument and the fix; the model is still untouched.
+    """
+    num_steps = check_positive_int("num_steps", num_steps)
+    keep_freed_memory()  # a training step's large arrays reused, not fresh pages (lstm_lab.workspace)
+    s = _Settings(
+        num_steps=num_steps,
+        batch_size=check_positive_int("batch_size", batch_size),
+        seq_length=check_positive_int("seq_length", seq_length),
+        eval_every=check_positive_int("eval_every", eval_every),
+        log_every=check_positive_int("log_every", log_every),
+        clip_value=None if clip_value is None else check_positive_float("clip_value", clip_value),
+        clip_norm=None if clip_norm is None else check_positive_float("clip_norm", clip_norm),
+        patience=None if patience is None else check_positive_int("patience", patience),
+    )
+    if checkpoint is not None and not (hasattr(checkpoint, "wants") and hasattr(checkpoint, "save")):
+        raise ValueError(
+            f"checkpoint must be a Checkpointer, got {checkpoint!r}. Use "
+            "checkpoint=Checkpointer('checkpoints/run.npz', vocab, every=500) (from lstm_lab.checkpoint)."
+        )
+    vocab_size = getattr(model, "vocab_size", None)
+    for name, ids in (("train_ids", train_ids), ("val_ids", val_ids)):
+        if ids is not None:
+            check_text_ids(ids, name, vocab_size)  # a str, or ids of another vocabulary: refused by name
+        if ids is not None and len(ids) < s.batch_size * (s.seq_length + 1):
+            raise _too_short(name, len(ids), s.batch_size, s.seq_length)
+    check_finite_params(model.params)  # a model broken before this call is named, not blamed on the lr
+    return s
+
+
+def _make_batches(train_ids: Any, val_ids: Any, s: _Settings) -> tuple[np.ndarray, int]:
+    """2. The training text as B parallel streams (B, N // B), and how many windows one pass has."""
+    streams = make_streams(train_ids, s.batch_size)  # also checks that the ids are a 1-D integer array
+    if val_ids is not None:
+        make_streams(val_ids, s.batch_size)
+    return streams, num_windows(streams.shape[1], s.seq_length)  # >= 1 after _check_arguments
+
+
+@dataclass
+class _Run:
+    """3. What the loop keeps between steps: where it stands, and the sums for the next log entry."""
+
+    history: History
+    state: Any  # carried into the next window
+    callbacks: Sequence[Callable[[History], None]]
+    start_step: int  # the steps taken before this call (resuming)
+    seconds_before: float
+    chars_per_step: int
+    ln_V: float  # uniform guessing's loss per character (inf if the model has no vocab_size)
+    since_best: int  # evaluations since the best one
+    done: int = 0  # the last step whose update is complete
+    loss_sum: float = 0.0
+    loss_count: int = 0
+    train_seconds: float = 0.0
+    steps_far_above: int = 0  # steps in a row with the loss far above uniform guessing
+
+    @classmethod
+    def begin(cls, history: History, state: Any, s: _Settings, vocab_size: int | None,
+              callbacks: Sequence[Callable[[History], None]]) -> _Run:
+        history.interrupted = history.stopped_early = False
+        start_step = history.steps[-1] if history.steps else 0
+        # Evaluations since the best one, so that patience carries over a resumed run.
+        since_best = len(history.val_loss) - 1 - int(np.argmin(history.val_loss)) if history.val_loss else 0
+        return cls(
+            history=history, state=state, callbacks=callbacks, start_step=start_step,
+            seconds_before=history.seconds[-1] if history.seconds else 0.0,
+            chars_per_step=s.batch_size * s.seq_length,
+            ln_V=math.log(vocab_size) if vocab_size else math.inf,
+            since_best=since_best, done=start_step,
+        )
+
+    @property
+    def far_above(self) -> float:
+        """The divergence guard's threshold, in nats per character."""
+        return DIVERGED_FACTOR * self.ln_V
+
+    def log(self) -> None:
+        """Append the mean training loss since the last entry to the history; call the callbacks."""
+        history = self.history
+        history.steps.append(self.done)
+        history.chars.append(self.done * self.chars_per_step)
+        history.train_loss.append(self.loss_sum / self.loss_count)
+        history.seconds.append(self.seconds_before + self.train_seconds)
+        self.loss_sum, self.loss_count = 0.0, 0
+        for callback in self.callbacks:
+            callback(history)
+
+
+def _training_step(
+    model: Model, optimizer: Any, inputs: np.ndarray, targets: np.ndarray, run: _Run, s: _Settings, step: int
+) -> tuple[float, Any]:
+    """4. One step: loss and gradients on one window, the divergence guard, clipping, the update.
+
+    Returns the window's loss (summed over T) and the state to carry into the next window.
+    """
+    # A diverging run overflows somewhere; the guard below says so in one sentence
+    # instead of a cascade of numpy warnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss, next_state = model.loss(inputs, targets, run.state)  # forward and backward: fills every grad
+        norm = global_norm(model.params)
+    _stop_if_diverged(loss, norm, run, s, step, optimizer)
+    if s.clip_value is not None:
+        clip_by_value(model.params, s.clip_value)
+    if s.clip_norm is not None:
+        clip_by_global_norm(model.params, s.clip_norm)
+    optimizer.step(model.params)
+    return loss, next_state
+
+
+def _stop_if_diverged(loss: float, norm: float, run: _Run, s: _Settings, step: int, optimizer: Any) -> None:
+    """Raise TrainingDiverged if the loss or gradient is not finite, or the loss has stayed far too high."""
+    run.steps_far_above = run.steps_far_above + 1 if loss / s.seq_length > run.far_above else 0
+    finite = math.isfinite(loss) and math.isfinite(norm)
+    if finite and run.steps_far_above < DIVERGED_STEPS:
+        return
+    if run.loss_count:
+        run.log()  # the history ends with the last good step, as the parameters do
+    if finite:
+        what = (f"the loss has stayed above {DIVERGED_FACTOR:g} x ln V = {run.far_above:.0f} nats per "
+                f"character (uniform guessing scores ln V = {run.ln_V:.2f}) for "
+                f"{DIVERGED_STEPS} steps, now {loss / s.seq_length:.3g}: training has diverged")
+    else:
+        what = f"the loss became {loss} (gradient norm {norm})"
+    raise TrainingDiverged(
+        f"step {step}: {what}. The parameters are those before this step. Likely causes: a "
+        f"learning rate too large, or clipping switched off; "
+        f"{_settings_advice(optimizer, s.clip_value, s.clip_norm)}.",
+        run.history,
+    )
+
+
+def _validate(model: Model, val_ids: np.ndarray, run: _Run, s: _Settings, step: int) -> bool:
+    """5. The validation loss, appended to the history; True if it is the best so far."""
+    history = run.history
+    val_loss = evaluate_loss(model, val_ids, batch_size=s.batch_size, seq_length=s.seq_length)
+    improved = val_loss < history.best_val_loss
+    history.val_steps.append(step)  # both lists together, even if interrupted
+    history.val_loss.append(val_loss)
+    run.since_best = 0 if improved else run.since_best + 1
+    return improved
 
 
 def _settings_advice(optimizer: Any, clip_value: float | None, clip_norm: float | None) -> str:

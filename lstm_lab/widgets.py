@@ -36,21 +36,13 @@ from matplotlib.figure import Figure
 
 from lstm_lab.lstm import LSTM, gate_activations
 from lstm_lab.optim import Adagrad
+from lstm_lab.plotting import new_figure
 from lstm_lab.sampling import sample
 from lstm_lab.train import History, train
 
 # ----------------------------------------------------------------------------------------------
 # Shared helpers
 # ----------------------------------------------------------------------------------------------
-
-
-def new_figure(figsize: tuple[float, float]) -> Figure:
-    """A Figure that is shown only where it is returned or displayed, never automatically."""
-    import matplotlib.pyplot as plt
-
-    fig = plt.figure(figsize=figsize)
-    plt.close(fig)  # pyplot forgets it: no second copy at the end of the cell
-    return fig
 
 
 def figure_png(fig: Figure, dpi: int = 80) -> bytes:

@@ -74,6 +74,7 @@ t_lstm, t_rnn, t_train = "tests/test_lstm.py", "tests/test_rnn.py", "tests/test_
 t_batch, t_optim, t_ckpt = "tests/test_batching.py", "tests/test_optim.py", "tests/test_checkpoint.py"
 t_bad, t_data, t_vocab = "tests/test_bad_input.py", "tests/test_data.py", "tests/test_vocab.py"
 t_grad, t_sampling, t_ex = "tests/test_gradcheck.py", "tests/test_sampling.py", "tests/test_exercises.py"
+t_model = "tests/test_model.py"
 
 
 def _m(name: str, file: str, original: str, replacement: str, *tests: str) -> Mutant:
@@ -105,6 +106,14 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("rnn-step-dW_hh-from-h_next", RNN, "dW_hh = h_prev.T @ dz", "dW_hh = h_next.T @ dz", t_rnn),
     _m("rnn-bptt-drops-recurrent-gradient", RNN,
        "rnn_step_backward(dh[:, t] + dh_recurrent, cache[t])", "rnn_step_backward(dh[:, t], cache[t])", t_rnn),
+    # -- the model protocol: the analyses' step-by-step gradients, the shared state check
+    _m("rnn-state-gradients-skip-the-recurrence", RNN,
+       "_, dh_t, _, _, _ = rnn_step_backward(dh_t, step_cache)", "pass", t_model),
+    _m("lstm-state-gradients-drop-the-cell", LSTM,
+       "_, dh_t, dC_t, _ = lstm_step_backward(dh_t, dC_t, step_cache)",
+       "_, dh_t, _, _ = lstm_step_backward(dh_t, dC_t, step_cache)", t_model),
+    _m("model-state-shape-not-checked", CHECKS, "        if arr.shape != expected:\n", "        if False:\n",
+       t_rnn, t_lstm),
     # -- optimisers, and their all-or-nothing step
     _m("sgd-ignores-learning-rate", OPTIM, "p.value - self.lr * p.grad, {}", "p.value - p.grad, {}", t_optim),
     _m("adagrad-sum-sq-not-squared", OPTIM, 'p.state.get("sum_sq", 0.0) + p.grad * p.grad',
@@ -121,19 +130,20 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("clip-by-norm-inverted-test", OPTIM, "norm > max_norm:", "norm < max_norm:", t_optim, t_train),
     _m("clip-by-norm-inverted-scale", OPTIM, "scale = max_norm / norm", "scale = norm / max_norm", t_optim, t_train),
     # -- train: clipping, state handling, losses, early stopping, the divergence guard, input checks
-    _m("train-clip-value-skipped", TRAIN, "clip_by_value(model.params, clip_value)", "None", t_train),
-    _m("train-state-not-carried", TRAIN, "done, state = step, next_state", "done = step", t_train),
+    _m("train-clip-value-skipped", TRAIN, "clip_by_value(model.params, s.clip_value)", "None", t_train),
+    _m("train-state-not-carried", TRAIN, "run.done, run.state = step, next_state", "run.done = step", t_train),
     _m("train-state-not-reset-on-a-new-pass", TRAIN,
-       "state = model.initial_state(batch_size)  # the streams start over", "pass", t_train),
+       "run.state = model.initial_state(s.batch_size)  # the streams start over", "pass", t_train),
     _m("evaluate-loss-wrong-weights", TRAIN,
        "total += loss * inputs.shape[0]", "total += loss * inputs.shape[1]", t_train),
-    _m("train-loss-not-per-character", TRAIN, "loss_sum += loss / seq_length", "loss_sum += loss", t_train),
-    _m("early-stopping-one-evaluation-late", TRAIN, "since_best >= patience", "since_best > patience", t_train),
+    _m("train-loss-not-per-character", TRAIN, "run.loss_sum += loss / s.seq_length", "run.loss_sum += loss", t_train),
+    _m("early-stopping-one-evaluation-late", TRAIN, "run.since_best >= s.patience", "run.since_best > s.patience",
+       t_train),
     _m("early-stopping-never-resets", TRAIN,
-       "since_best = 0 if improved else since_best + 1", "since_best = since_best + 1", t_train),
-    _m("divergence-guard-off", TRAIN, " or steps_far_above >= DIVERGED_STEPS:", ":", t_bad),
-    _m("divergence-guard-counts-steps-not-in-a-row", TRAIN, "if loss / seq_length > far_above else 0",
-       "if loss / seq_length > far_above else steps_far_above", t_bad),
+       "run.since_best = 0 if improved else run.since_best + 1", "run.since_best = run.since_best + 1", t_train),
+    _m("divergence-guard-off", TRAIN, "if finite and run.steps_far_above < DIVERGED_STEPS:", "if finite:", t_bad),
+    _m("divergence-guard-counts-steps-not-in-a-row", TRAIN, "if loss / s.seq_length > run.far_above else 0",
+       "if loss / s.seq_length > run.far_above else run.steps_far_above", t_bad),
     _m("train-no-finite-parameter-check", TRAIN, "check_finite_params(model.params)", "None", t_bad),
     _m("ids-range-check-misses-id-V", CHECKS,
        "bad = np.flatnonzero((arr < 0) | (arr >= vocab_size))", "bad = np.flatnonzero((arr < 0) | (arr > vocab_size))",
@@ -187,7 +197,7 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("gradcheck-ignores-tolerance", GRADCHECK, "all(row.max_rel_error < self.tolerance for row in self.rows)",
        "all(row.max_rel_error < DEFAULT_TOLERANCE for row in self.rows)", t_grad),
     _m("gradcheck-drops-the-tolerance-argument", GRADCHECK,
-       'tolerance = _positive_float("tolerance", tolerance, "1e-6")', "tolerance = DEFAULT_TOLERANCE", t_grad),
+       'tolerance = check_positive_float("tolerance", tolerance, "1e-6")', "tolerance = DEFAULT_TOLERANCE", t_grad),
     _m("gradcheck-one-sided-difference", GRADCHECK,
        "return (f_plus - f_minus) / (2.0 * h)", "return (f_plus - f_minus) / h", t_grad),
     _m("gradcheck-passes-if-any-row-passes", GRADCHECK,
