@@ -151,7 +151,8 @@ def report(runs: list[dict[str, Any]]) -> str:
                 lines.append(f"| {k[0]} | {k[1]:g} | " + " | ".join(cells) + " |")
             bests = [f"best {names[m]} {s[m]['table'][s[m]['best']][0]:.3f} ({s[m]['best'][0]} {s[m]['best'][1]:g})"
                      for m in MODELS if m in s]
-            lines += ["", "; ".join(bests).capitalize() + "."]
+            summary = "; ".join(bests)
+            lines += ["", summary[0].upper() + summary[1:] + "."]
             if "rnn" in s and "lstm" in s:
                 r_mean = s["rnn"]["table"][s["rnn"]["best"]][0]
                 l_mean = s["lstm"]["table"][s["lstm"]["best"]][0]

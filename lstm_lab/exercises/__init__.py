@@ -16,6 +16,7 @@ from lstm_lab.exercises.lesson07 import check_temperature_softmax
 from lstm_lab.exercises.lesson08 import check_next_word_accuracy
 from lstm_lab.exercises.lesson09 import check_replace_rare
 from lstm_lab.exercises.lesson10 import check_correlations
+from lstm_lab.exercises.lesson11 import check_gru_step_backward, check_gru_step_forward
 
 __all__ = [
     "CheckFailed", "CheckResult", "Mistake", "compare", "hidden_cases", "show_solution",
@@ -29,4 +30,5 @@ __all__ = [
     "check_next_word_accuracy",
     "check_replace_rare",
     "check_correlations",
+    "check_gru_step_forward", "check_gru_step_backward",
 ]
