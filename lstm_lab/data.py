@@ -20,7 +20,7 @@ import urllib.request
 import warnings
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from lstm_lab.progress import progress_bar
 
 KAFKA_URL = "https://www.gutenberg.org/cache/epub/5200/pg5200.txt"
 KAFKA_FILENAME = "pg5200.txt"
@@ -103,7 +103,7 @@ def download(url: str, dest: str | Path) -> Path:
             length = resp.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             received = 0
-            with tqdm(total=total, unit="B", unit_scale=True, desc=f"Downloading {dest.name}") as bar:
+            with progress_bar(total=total, unit="B", unit_scale=True, desc=f"Downloading {dest.name}") as bar:
                 while chunk := resp.read(_CHUNK_BYTES):
                     out.write(chunk)
                     received += len(chunk)

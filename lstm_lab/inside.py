@@ -349,7 +349,7 @@ def forget_products(model: LSTM, inputs: np.ndarray) -> np.ndarray:
         (T + 1,) the product for k = 0 (1.0), 1, ..., T, averaged over the batch and the units.
     """
     _, steps = model.unroll(inputs)
-    f_back = np.stack([step["f"] for step in reversed(steps)])  # (T, B, H), last step first
+    f_back = np.stack([step.f for step in reversed(steps)])  # (T, B, H), last step first
     products = np.cumprod(f_back.astype(np.float64), axis=0).mean(axis=(1, 2))
     return np.concatenate([[1.0], products])
 

@@ -9,6 +9,13 @@ their signatures: that is what the tests are for).
 This module imports nothing from ``lstm_lab``: it sits at the bottom of the import
 graph, and every other module may depend on it.
 
+Adding a cell type, e.g. ``lstm_lab/gru.py``'s ``GRU``:
+
+1. the class, with the methods below: ``checks.check_model_args`` and ``checks.check_state``
+   validate its arguments and states as every model's are, and ``window_loss.window_loss``
+   gives ``loss`` and ``evaluate`` from its ``forward`` and ``backward``;
+2. one line in ``checkpoint.MODELS``: ``"GRU": "lstm_lab.gru:GRU"``.
+
 Shapes: B = batch, T = time steps, H = hidden width, V = vocabulary size. A *state* is
 whatever the model carries from one symbol to the next: an RNN's is h (B, H), an LSTM's
 the tuple (h, C). Callers only pass it on; ``initial_state`` makes the first one.

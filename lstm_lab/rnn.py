@@ -15,15 +15,15 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from lstm_lab.activations import dtanh
-from lstm_lab.checks import check_id_pair, check_ids, check_model_args, check_positive_int, check_state
+from lstm_lab.checks import check_ids, check_model_args, check_positive_int, check_state
 from lstm_lab.layers import (
     embedding_backward,
     embedding_forward,
     temporal_affine_backward,
     temporal_affine_forward,
 )
-from lstm_lab.losses import softmax_cross_entropy
 from lstm_lab.params import Param
+from lstm_lab.window_loss import window_loss
 
 
 class RNNStepCache(NamedTuple):
@@ -266,18 +266,11 @@ class RNN:
             loss (summed over T, averaged over B) and the final state (B, H), a copy to
             carry into the next window. Every Param.grad is overwritten.
         """
-        x, y = check_id_pair(inputs, targets, self.vocab_size)
-        logits, final_state, cache = self.forward(x, state)
-        loss, dlogits = softmax_cross_entropy(logits, y)
-        self.backward(dlogits, cache)
-        return loss, final_state
+        return window_loss(self, inputs, targets, state, backward=True)
 
     def evaluate(self, inputs: np.ndarray, targets: np.ndarray, state: np.ndarray) -> tuple[float, np.ndarray]:
         """Like ``loss`` but forward only: gradients are left untouched."""
-        x, y = check_id_pair(inputs, targets, self.vocab_size)
-        logits, final_state, _ = self.forward(x, state)
-        loss, _ = softmax_cross_entropy(logits, y)
-        return loss, final_state
+        return window_loss(self, inputs, targets, state, backward=False)
 
     def step(self, ids: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Advance one symbol: ids (B,) -> logits (B, V) and the next state (B, H)."""

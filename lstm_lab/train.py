@@ -271,6 +271,7 @@ def train(
             model's vocabulary (a str, another vocabulary's ids), or a parameter that is already
             nan or inf: all found before the first step, with the model untouched.
     """
+    # Steps 1 to 3 (below ``train``): check everything, cut the text into streams, set up the loop.
     s = _check_arguments(
         model, train_ids, val_ids, num_steps=num_steps, batch_size=batch_size, seq_length=seq_length,
         clip_value=clip_value, clip_norm=clip_norm, eval_every=eval_every, log_every=log_every,
@@ -286,10 +287,11 @@ def train(
 
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from lstm_lab.progress import progress_bar  # a notebook keeps its final line, not 0%
 
-        bar = tqdm(total=num_steps, desc="training", unit="step")
+        bar = progress_bar(total=num_steps, desc="training", unit="step")
 
+    # The loop: step 4 (one training step) every time, step 5 (validation) now and then.
     batches = _endless_windows(streams, s.seq_length, first_window)
     try:
         with _stop_on_interrupt() as stop_requested:

@@ -12,10 +12,17 @@ image display, and closed at once, so nothing is shown twice and nothing piles u
 redraws); a widget shows them as PNG images (``figure_png``). Executed without a browser
 (nbval, nbconvert) the widgets are created and drawn once, which is why a lesson also
 shows the plain function's output statically.
+
+Each widget is a ``StaticViewBox``: its output carries, next to the live widget, an HTML copy
+of what it shows (the sample, the gate plot as an image, the settings) and one line saying
+that the live version needs a running kernel. A running notebook draws the widget; a static
+view of the saved notebook (GitHub, nbviewer, nbconvert's HTML) has no widget state (the
+lessons store none) and shows the copy instead of the ``VBox(children=...`` repr.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import math
@@ -23,6 +30,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -46,6 +54,62 @@ def figure_png(fig: Figure, dpi: int = 80) -> bytes:
 
 def _error_html(message: str) -> str:
     return f'<pre class="lstm-lab-error" style="color:#b00020;white-space:pre-wrap">{html.escape(message)}</pre>'
+
+
+def png_html(png: bytes, alt: str) -> str:
+    """PNG bytes as an HTML ``<img>`` (a data URI: the page needs no other file)."""
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" style="max-width:100%">'
+
+
+#: The note in every static copy of a widget, after its title and settings.
+LIVE_NOTE = ("a static copy of what this widget showed when the notebook was run; the live widget needs a "
+             "running kernel (open the notebook in Jupyter and run its cells)")
+
+
+class StaticViewBox(widgets.VBox):
+    """A ``VBox`` whose output also holds a static HTML copy of itself, for views without a kernel.
+
+    Args:
+        children: the widget's controls and outputs, as for ``VBox``.
+        title: what the widget is, e.g. ``"Sampling explorer"``.
+        snapshot: () -> (settings, body): a one-line summary of the controls' values
+            (plain text) and the HTML of what the widget shows right now. Called when the
+            widget is displayed, so the copy is the state the reader would have seen.
+
+    Its display bundle holds the widget view (drawn by a live notebook), ``text/html`` (the copy,
+    chosen by nbconvert, nbviewer and other static views when no widget state is stored) and
+    ``text/plain`` (title, settings and ``LIVE_NOTE``; never the ``VBox(children=...`` repr).
+    JupyterLab, too, shows the copy for a saved notebook it does not trust (the widget view is
+    not a "safe" output), until the cell runs again. The body sits between ``<!-- snapshot -->``
+    markers so that nbval's sanitizer (tests/nbval_sanitize.cfg) can leave it out: sampled text
+    and PNG bytes differ between CPUs.
+    """
+
+    def __init__(self, children: Sequence[Any], *, title: str, snapshot: Callable[[], tuple[str, str]],
+                 **kwargs: Any):
+        super().__init__(children, **kwargs)
+        self._title = title
+        self._snapshot = snapshot
+
+    def static_text(self) -> str:
+        """Title, settings and the live note, as plain text."""
+        settings, _ = self._snapshot()
+        return f"{self._title} ({settings}): {LIVE_NOTE}."
+
+    def static_html(self) -> str:
+        """The static copy: the note, then what the widget shows, as HTML."""
+        settings, body = self._snapshot()
+        note = (f'<p class="lstm-lab-static-note" style="color:#555;font-style:italic">'
+                f"<b>{html.escape(self._title)}</b> ({html.escape(settings)}): {html.escape(LIVE_NOTE)}.</p>")
+        return (f'<div class="lstm-lab-static-view" style="border-left:3px solid #bbb;padding-left:10px">{note}\n'
+                f"<!-- snapshot -->\n{body}\n<!-- /snapshot -->\n</div>")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = self.static_text()
+        bundle["text/html"] = self.static_html()
+        return bundle
 
 
 # ----------------------------------------------------------------------------------------------
@@ -75,10 +139,8 @@ def sampling_explorer(
     """Prime text, temperature, length and seed on controls; the sample regenerates on every change.
 
     Returns:
-        an ``ipywidgets.VBox`` (display it, or end a cell with it).
+        a ``StaticViewBox`` (an ``ipywidgets.VBox``; display it, or end a cell with it).
     """
-    import ipywidgets as widgets
-
     prime_box = widgets.Text(value=prime, description="prime", continuous_update=False)
     seed_box = widgets.IntText(value=seed, description="seed")
     temp_slider = widgets.FloatSlider(
@@ -98,7 +160,14 @@ def sampling_explorer(
     for control in (prime_box, seed_box, temp_slider, length_slider):
         control.observe(update, names="value")
     update()
-    box = widgets.VBox([widgets.HBox([prime_box, seed_box]), widgets.HBox([temp_slider, length_slider]), output])
+
+    def snapshot() -> tuple[str, str]:
+        settings = (f"prime {prime_box.value!r}, temperature {temp_slider.value:.1f}, "
+                    f"length {length_slider.value}, seed {seed_box.value}")
+        return settings, output.value
+
+    box = StaticViewBox([widgets.HBox([prime_box, seed_box]), widgets.HBox([temp_slider, length_slider]), output],
+                        title="Sampling explorer", snapshot=snapshot)
     box.add_class("lstm-lab-sampling-explorer")
     return box
 
@@ -194,10 +263,8 @@ def gate_inspector(model: LSTM, vocab: Any, sentences: Sequence[str], *, n_units
         n_units: how many cells to show (the busiest on the chosen sentence).
 
     Returns:
-        an ``ipywidgets.VBox``.
+        a ``StaticViewBox`` (an ``ipywidgets.VBox``).
     """
-    import ipywidgets as widgets
-
     if not sentences:
         raise ValueError("give at least one sentence to start from, e.g. sentences=['Gregor woke up.'].")
     sentence_box = widgets.Combobox(value=sentences[0], options=list(sentences), description="sentence",
@@ -233,7 +300,14 @@ def gate_inspector(model: LSTM, vocab: Any, sentences: Sequence[str], *, n_units
     sentence_box.observe(load, names="value")
     step_slider.observe(draw, names="value")
     load()
-    box = widgets.VBox([sentence_box, step_slider, cursor, image])
+
+    def snapshot() -> tuple[str, str]:
+        settings = f"sentence {sentence_box.value!r}, step {step_slider.value}"
+        if "record" not in current:  # the sentence could not be read: the message says why
+            return settings, cursor.value
+        return settings, cursor.value + png_html(image.value, f"the gates at step {step_slider.value}")
+
+    box = StaticViewBox([sentence_box, step_slider, cursor, image], title="Gate inspector", snapshot=snapshot)
     box.add_class("lstm-lab-gate-inspector")
     return box
 
@@ -303,10 +377,8 @@ def training_playground(train_ids: np.ndarray, val_ids: np.ndarray, vocab: Any, 
     then a sample from the trained model appears under it.
 
     Returns:
-        an ``ipywidgets.VBox``.
+        a ``StaticViewBox`` (an ``ipywidgets.VBox``).
     """
-    import ipywidgets as widgets
-
     style = {"description_width": "initial"}
     hidden = widgets.IntSlider(value=64, min=8, max=256, step=8, description="hidden size H", style=style)
     lr = widgets.FloatLogSlider(value=0.1, base=10, min=-3, max=0, step=0.25, description="learning rate",
@@ -341,7 +413,17 @@ def training_playground(train_ids: np.ndarray, val_ids: np.ndarray, vocab: Any, 
             button.disabled = False
 
     button.on_click(run)
-    box = widgets.VBox([widgets.HBox([hidden, lr]), widgets.HBox([seq, clip]), widgets.HBox([steps, button]),
-                        image, status])
+
+    def snapshot() -> tuple[str, str]:
+        settings = (f"hidden size H {hidden.value}, learning rate {lr.value:g}, sequence length T {seq.value}, "
+                    f"clip {clip.value:g}, steps {steps.value}")
+        if not image.value and not status.value:
+            return settings, ("<p>Not trained yet: in a running notebook, <b>train</b> trains an LSTM with these "
+                              "settings and shows its loss curve and a sample here.</p>")
+        plot = png_html(image.value, "training and validation loss") if image.value else ""
+        return settings, plot + status.value
+
+    box = StaticViewBox([widgets.HBox([hidden, lr]), widgets.HBox([seq, clip]), widgets.HBox([steps, button]),
+                         image, status], title="Training playground", snapshot=snapshot)
     box.add_class("lstm-lab-training-playground")
     return box

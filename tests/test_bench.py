@@ -207,7 +207,7 @@ def test_the_bench_measures_every_row_of_issue_17():
 
 
 def test_lesson_7_trains_with_the_settings_the_benchmark_measures():
-    """The README says lesson 7, section 7, trains the benchmark's model: the two must not drift."""
+    """The README says lesson 7, section 6, trains the benchmark's model: the two must not drift."""
     import json
 
     from bench.quality import SETTINGS
@@ -221,4 +221,4 @@ def test_lesson_7_trains_with_the_settings_the_benchmark_measures():
         f"eval_every={s['eval_every']}", f"patience={s['patience']}", f"num_steps={s['max_steps']}",
     ]  # fmt: skip
     missing = [e for e in expected if e not in cell]
-    assert not missing, f"lesson 7's section 7 no longer trains with bench.quality.SETTINGS: {missing}"
+    assert not missing, f"lesson 7's section 6 no longer trains with bench.quality.SETTINGS: {missing}"

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from lstm_lab import inside
-from lstm_lab.exercises import check_correlations, lesson10
 from lstm_lab.lstm import LSTM
 from lstm_lab.rnn import RNN
 
@@ -35,15 +34,6 @@ def test_correlations_match_numpy_and_find_the_planted_cell():
 def test_correlations_refuse_mismatched_lengths():
     with pytest.raises(ValueError, match="same T"):
         inside.correlations(np.zeros((5, 3)), np.zeros(4))
-
-
-def test_exercise_check_passes_the_reference_and_names_classic_mistakes():
-    assert check_correlations(inside.correlations).passed
-    uncentred = check_correlations(lesson10._uncentred_correlations)
-    assert not uncentred.passed and "subtract the means" in uncentred.message
-    cov = check_correlations(lesson10._covariances)
-    assert not cov.passed and "covariance" in cov.message
-    assert "return" in check_correlations(lambda v, f: None).message
 
 
 def test_text_heatmap_colours_one_box_per_character():

@@ -18,7 +18,7 @@ import pytest
 
 from lstm_lab import checkpoint, inside, longrange
 from lstm_lab.activations import dtanh
-from lstm_lab.checks import check_id_pair, check_ids, check_model_args, check_positive_int, check_state
+from lstm_lab.checks import check_ids, check_model_args, check_positive_int, check_state
 from lstm_lab.gradcheck import gradient_check
 from lstm_lab.layers import embedding_backward, embedding_forward, temporal_affine_backward, temporal_affine_forward
 from lstm_lab.losses import softmax_cross_entropy
@@ -29,6 +29,7 @@ from lstm_lab.rnn import RNN, RNNStepCache, rnn_backward, rnn_step_backward, rnn
 from lstm_lab.sampling import sample
 from lstm_lab.train import History, train
 from lstm_lab.vocab import Vocabulary
+from lstm_lab.window_loss import window_loss
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lstm_lab"
 MODELS = [RNN, LSTM]
@@ -110,19 +111,11 @@ class LeakyRNN:
         self.W_y.grad[...], self.b_y.grad[...] = dW_y, db_y
         self.hidden_backward(dh, hidden_cache)
 
-    def _window_loss(self, inputs: np.ndarray, targets: np.ndarray, state: np.ndarray, *, learn: bool) -> tuple:
-        x, y = check_id_pair(inputs, targets, self.vocab_size)
-        logits, final, cache = self.forward(x, state)
-        loss, dlogits = softmax_cross_entropy(logits, y)
-        if learn:
-            self.backward(dlogits, cache)
-        return loss, final
-
     def loss(self, inputs: np.ndarray, targets: np.ndarray, state: np.ndarray) -> tuple[float, np.ndarray]:
-        return self._window_loss(inputs, targets, state, learn=True)
+        return window_loss(self, inputs, targets, state, backward=True)
 
     def evaluate(self, inputs: np.ndarray, targets: np.ndarray, state: np.ndarray) -> tuple[float, np.ndarray]:
-        return self._window_loss(inputs, targets, state, learn=False)
+        return window_loss(self, inputs, targets, state, backward=False)
 
     def step(self, ids: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ids = check_ids(ids, "ids", 1, self.vocab_size)

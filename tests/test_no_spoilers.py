@@ -178,5 +178,5 @@ def test_the_scanner_finds_a_planted_leak():
                "outputs": [{"output_type": "stream", "name": "stdout", "text": [line + "\n"]}]}
     hint = {"cell_type": "markdown", "metadata": {}, "source": [f"<details>{line}</details>"]}
     assert not spoilers(nb)
-    assert spoilers({**nb, "cells": [planted, *nb["cells"]]}) == [f"the stored output of code cell 0 shows `{line}`"]
-    assert spoilers({**nb, "cells": [hint, *nb["cells"]]}) == [f"markdown cell 0 (a hint or the prose) shows `{line}`"]
+    assert f"the stored output of code cell 0 shows `{line}`" in spoilers({**nb, "cells": [planted, *nb["cells"]]})
+    assert f"markdown cell 0 (a hint or the prose) shows `{line}`" in spoilers({**nb, "cells": [hint, *nb["cells"]]})

@@ -135,3 +135,83 @@ def test_training_playground_button_trains_and_reports(vocab):
 
 def test_figure_png_is_a_png():
     assert wl.figure_png(wl.new_figure((2, 2)))[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ----------------------------------------------------------------------------------------------
+# Static copies: what a view without a kernel (nbconvert HTML, nbviewer) shows instead of the widget
+# ----------------------------------------------------------------------------------------------
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _bundle(box):
+    """The display bundle a notebook stores for ``box`` (what IPython's formatter asks for)."""
+    bundle = box._repr_mimebundle_()
+    assert bundle[WIDGET_VIEW]["model_id"] == box.model_id  # a live notebook still draws the widget
+    assert "VBox(" not in bundle["text/plain"] and wl.LIVE_NOTE in bundle["text/plain"]
+    assert bundle["text/html"].count(wl.LIVE_NOTE) == 1
+    return bundle
+
+
+def _sanitized(text):
+    import re
+    from pathlib import Path
+
+    from nbval.plugin import get_sanitize_patterns
+
+    cfg = Path(__file__).with_name("nbval_sanitize.cfg").read_text(encoding="utf-8")
+    for regex, replace in get_sanitize_patterns(cfg):
+        text = re.sub(regex, replace, text)
+    return text
+
+
+def _embedded_png(page_html):
+    import base64
+    import re
+
+    found = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page_html)
+    return [base64.b64decode(data) for data in found]
+
+
+def test_sampling_explorer_stores_its_sample_and_settings_as_html(model, vocab):
+    box = wl.sampling_explorer(model, vocab, prime="Greg", temperature=0.8, length=40, seed=0)
+    bundle = _bundle(box)
+    assert 'class="lstm-lab-static-view"' in bundle["text/html"] and box.children[2].value in bundle["text/html"]
+    assert "prime 'Greg', temperature 0.8, length 40, seed 0" in bundle["text/plain"]
+    assert "prime &#x27;Greg&#x27;, temperature 0.8, length 40, seed 0" in bundle["text/html"]
+    box.children[1].children[0].value = 1.5  # the copy is the state when displayed, not at creation
+    bundle = _bundle(box)
+    assert box.children[2].value in bundle["text/html"] and "temperature 1.5" in bundle["text/plain"]
+
+
+def test_gate_inspector_stores_the_cursor_and_the_gate_plot_as_an_image(model, vocab):
+    box = wl.gate_inspector(model, vocab, ["Gregor woke up."], n_units=4)
+    sentence, slider, cursor, image = box.children
+    slider.value = 4
+    html = _bundle(box)["text/html"]
+    assert cursor.value in html and "step 4" in html
+    assert _embedded_png(html) == [image.value]
+    sentence.value = "Grégor"  # unreadable: the copy shows the message, and no stale plot
+    html = _bundle(box)["text/html"]
+    assert "Unknown character" in html and "<img" not in html
+
+
+def test_training_playground_stores_its_settings_then_its_result(vocab):
+    ids = vocab.encode(TEXT * 3)
+    box = wl.training_playground(ids[:3600], ids[3600:], vocab, num_steps=50)
+    box.children[0].children[0].value = 8
+    before = _bundle(box)["text/html"]
+    assert "hidden size H 8, learning rate 0.1, sequence length T 25, clip 5, steps 50" in before
+    assert "Not trained yet" in before and "<img" not in before
+    box.children[2].children[1].click()
+    after = _bundle(box)["text/html"]
+    assert _embedded_png(after) == [box.children[3].value] and "best validation loss" in after
+
+
+def test_nbval_compares_the_note_and_settings_but_not_the_sampled_text(model, vocab):
+    first = _bundle(wl.sampling_explorer(model, vocab, prime="Greg", length=40, seed=0))["text/html"]
+    other_seed = _bundle(wl.sampling_explorer(model, vocab, prime="Greg", length=40, seed=1))["text/html"]
+    other_length = _bundle(wl.sampling_explorer(model, vocab, prime="Greg", length=60, seed=0))["text/html"]
+    assert first != other_seed and _sanitized(first).replace("seed 0", "seed 1") == _sanitized(other_seed)
+    assert "<!-- snapshot: not compared -->" in _sanitized(first) and "<b>Greg</b>" not in _sanitized(first)
+    assert _sanitized(first) != _sanitized(other_length)  # the settings line is still compared

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lstm_lab.exercises import check_next_word_accuracy, check_replace_rare
 from lstm_lab.vocab import UnknownSymbolError, Vocabulary, detokenize, replace_rare, tokenize_words
 
 
@@ -69,24 +68,3 @@ def test_encode_with_unknown():
         vocab.encode(["바다"], unknown="<oov>")
 
 
-# ----- the exercise checks of lessons 8 and 9 ---------------------------------------------------
-
-
-def test_accuracy_check_passes_the_reference_and_names_mistakes():
-    assert check_next_word_accuracy(lambda z, y: float(np.mean(np.argmax(z, axis=1) == y))).passed
-    counted = check_next_word_accuracy(lambda z, y: float(np.sum(np.argmax(z, axis=1) == y)))
-    assert not counted.passed and "divide by T" in counted.message
-    shifted = check_next_word_accuracy(lambda z, y: float(np.mean(np.argmax(z[1:], axis=1) == y[:-1])))
-    assert not shifted.passed and "not the target" in shifted.message
-    assert "did you forget the return" in check_next_word_accuracy(lambda z, y: None).message
-
-
-def test_replace_rare_check_passes_the_reference_and_names_mistakes():
-    from collections import Counter
-
-    assert check_replace_rare(replace_rare).passed
-    dropped = check_replace_rare(lambda t, m: [x for x in t if Counter(t)[x] >= m])
-    assert not dropped.passed and "removed" in dropped.message
-    off_by_one = check_replace_rare(lambda t, m: [x if Counter(t)[x] > m else "<unk>" for x in t])
-    assert not off_by_one.passed and ">= min_count" in off_by_one.message
-    assert not check_replace_rare(lambda t, m: None).passed
