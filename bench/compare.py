@@ -1,6 +1,6 @@
-"""The RNN against the LSTM, each with its best optimiser and learning rate.
+"""The RNN, the LSTM and the GRU, each with its best optimiser and learning rate.
 
-    python -m bench.compare                  # the whole sweep, both models (tens of minutes)
+    python -m bench.compare                  # the whole sweep, all three models (tens of minutes)
     python -m bench.compare --models rnn     # one model; run the other in a second process
     python -m bench.compare --report         # the table from the saved runs (bench/results/)
 
@@ -38,6 +38,7 @@ import numpy as np  # noqa: E402
 
 from lstm_lab.batching import train_val_split  # noqa: E402
 from lstm_lab.data import load_text  # noqa: E402
+from lstm_lab.gru import GRU  # noqa: E402
 from lstm_lab.lstm import LSTM  # noqa: E402
 from lstm_lab.optim import Adagrad, Adam  # noqa: E402
 from lstm_lab.rnn import RNN  # noqa: E402
@@ -55,15 +56,18 @@ SWEEP: list[tuple[str, float]] = [("Adagrad", 0.05), ("Adagrad", 0.1), ("Adagrad
 SEEDS = (0, 1, 2)
 BUDGETS = (1000, 2000, 3000)
 OPTIMIZERS = {"Adagrad": Adagrad, "Adam": Adam}
+MODELS = ("rnn", "lstm", "gru")
 
 
 def make_model(name: str, vocab_size: int, seed: int) -> Any:
-    """The lessons' models: the RNN of Lesson 4 (float64), the LSTM of Lesson 7 (float32)."""
+    """The lessons' models: the RNN of Lesson 4 (float64), the LSTM of Lesson 7 and the GRU of Lesson 11 (float32)."""
     if name == "rnn":
         return RNN(vocab_size, SETTINGS["hidden_size"], seed=seed)
     if name == "lstm":
         return LSTM(vocab_size, SETTINGS["hidden_size"], seed=seed, dtype=np.float32)
-    raise ValueError(f"model must be 'rnn' or 'lstm', got {name!r}.")
+    if name == "gru":
+        return GRU(vocab_size, SETTINGS["hidden_size"], seed=seed, dtype=np.float32)
+    raise ValueError(f"model must be one of {', '.join(MODELS)}, got {name!r}.")
 
 
 def run_one(model_name: str, optimizer: str, lr: float, seed: int, *, seq_length: int | None = None,
@@ -102,7 +106,7 @@ def summarise(runs: list[dict[str, Any]], budget: int, seq_length: int = 25) -> 
     has that one), so a setting is not favoured or penalised for having more seeds.
     """
     out: dict[str, Any] = {}
-    for model in ("rnn", "lstm"):
+    for model in MODELS:
         settings: dict[tuple[str, float], list[float]] = {}
         first: dict[tuple[str, float], float] = {}
         for r in runs:
@@ -119,8 +123,9 @@ def summarise(runs: list[dict[str, Any]], budget: int, seq_length: int = 25) -> 
 
 
 def report(runs: list[dict[str, Any]]) -> str:
-    lines = ["# RNN against LSTM: each with its best optimiser and learning rate", "",
-             "`python -m bench.compare`. Lesson 4's settings for both (H = 100, B = 16, clip 5); best "
+    names = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+    lines = ["# RNN, LSTM and GRU: each with its best optimiser and learning rate", "",
+             "`python -m bench.compare`. Lesson 4's settings for all (H = 100, B = 16, clip 5); best "
              "validation loss (nats/char) among evaluations every 250 steps up to the budget; mean over "
              "seeds, (min-max) across them.", ""]
     for T in sorted({r["seq_length"] for r in runs}):
@@ -130,31 +135,35 @@ def report(runs: list[dict[str, Any]]) -> str:
             if not s:
                 continue
             same = "" if T == 25 else f" (the characters of {chars_budget:,} steps at T = 25)"
-            lines += [f"## T = {T}, {budget:,} steps{same}", "", "| optimiser | lr | RNN | LSTM |",
-                      "|---|---:|---:|---:|"]
+            lines += [f"## T = {T}, {budget:,} steps{same}", "",
+                      "| optimiser | lr | " + " | ".join(names[m] for m in MODELS) + " |",
+                      "|---|---:|" + "---:|" * len(MODELS)]
             keys = sorted({k for m in s.values() for k in m["table"]})
             for k in keys:
                 cells = []
-                for m in ("rnn", "lstm"):
+                for m in MODELS:
                     if m in s and k in s[m]["table"]:
                         mean, lo, hi, n = s[m]["table"][k]
                         mark = "**" if s[m]["best"] == k else ""
                         cells.append(f"{mark}{mean:.3f}{mark} ({lo:.3f}-{hi:.3f}, n={n})")
                     else:
                         cells.append("")
-                lines.append(f"| {k[0]} | {k[1]:g} | {cells[0]} | {cells[1]} |")
+                lines.append(f"| {k[0]} | {k[1]:g} | " + " | ".join(cells) + " |")
+            bests = [f"best {names[m]} {s[m]['table'][s[m]['best']][0]:.3f} ({s[m]['best'][0]} {s[m]['best'][1]:g})"
+                     for m in MODELS if m in s]
+            summary = "; ".join(bests)
+            lines += ["", summary[0].upper() + summary[1:] + "."]
             if "rnn" in s and "lstm" in s:
                 r_mean = s["rnn"]["table"][s["rnn"]["best"]][0]
                 l_mean = s["lstm"]["table"][s["lstm"]["best"]][0]
-                lines += ["", f"Best RNN {r_mean:.3f} ({s['rnn']['best'][0]} {s['rnn']['best'][1]:g}), best LSTM "
-                          f"{l_mean:.3f} ({s['lstm']['best'][0]} {s['lstm']['best'][1]:g}): gap {r_mean - l_mean:.3f}."]
+                lines[-1] += f" RNN - LSTM gap {r_mean - l_mean:.3f}."
             lines.append("")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", default="rnn,lstm")
+    parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--report", action="store_true", help="only print and save the table")
     parser.add_argument("--seq-length-part", action="store_true",
                         help="the second part: each model's best 3,000-step setting again with T = 50")

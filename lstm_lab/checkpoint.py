@@ -49,6 +49,7 @@ VERSION = 1  # bump when the layout changes; load_checkpoint refuses other versi
 MODELS: dict[str, str] = {
     "RNN": "lstm_lab.rnn:RNN",
     "LSTM": "lstm_lab.lstm:LSTM",
+    "GRU": "lstm_lab.gru:GRU",
 }
 OPTIMIZERS: dict[str, type] = {"SGD": SGD, "Adagrad": Adagrad, "Adam": Adam}
 _HISTORY_LISTS = {"steps": np.int64, "chars": np.int64, "train_loss": np.float64, "seconds": np.float64,

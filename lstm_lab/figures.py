@@ -275,3 +275,87 @@ def lstm_cell() -> Figure:
     ax.set_title("One LSTM step", fontsize=18)
     fig.tight_layout()
     return fig
+
+
+def gru_cell() -> Figure:
+    """One GRU step drawn as a circuit, in the style of ``lstm_cell`` and the notation of ``lstm_lab.gru``.
+
+    Along the top, the state h_{t-1} -> (× z_t) -> (+ (1 - z_t) × n_t) -> h_t: like the LSTM's
+    cell, changed by one product and one sum, but it is also what the cell shows. Below, the
+    gates z_t and r_t read [x_t, h_{t-1}]; the candidate n_t reads x_t and, scaled by r_t AFTER
+    its matrix product, h_{t-1} W_hn + b_hn (PyTorch's placement of the reset gate).
+    """
+    fig, ax = plt.subplots(figsize=(14, 8.2))
+    belt_y, gate_y, bus_y, h_y, x_y = 7.6, 3.4, 2.2, 1.4, 0.4
+    x_z, x_r, x_hn, x_n, x_join = 3.6, 5.4, 7.2, 9.0, 2.2
+    ax.add_patch(FancyBboxPatch((0.7, 0.05), 12.2, 8.35, boxstyle="round,pad=0.1,rounding_size=0.4",
+                                facecolor="#f7f7f7", edgecolor="#999", lw=1.5, zorder=0))
+
+    # The state: a belt along the top, as the LSTM's cell.
+    belt = "#1f4e79"
+    _wire(ax, [(0.2, belt_y), (x_z - 0.32, belt_y)], belt, lw=4, head=False)
+    _wire(ax, [(x_z + 0.32, belt_y), (x_n - 0.32, belt_y)], belt, lw=4, head=False)
+    _wire(ax, [(x_n + 0.32, belt_y), (13.9, belt_y)], belt, lw=4)
+    ax.text(0.2, belt_y + 0.45, "$h_{t-1}$", fontsize=22, ha="left", color=belt)
+    ax.text(13.9, belt_y + 0.45, "$h_t$", fontsize=22, ha="right", color=belt)
+    ax.text(11.3, belt_y - 0.5, "to the output layer\nand the next step", fontsize=13, ha="center", va="top",
+            color="#555")
+    _op(ax, x_z, belt_y, "×")
+    _op(ax, x_n, belt_y, "+")
+
+    # h_{t-1} also runs down and along the bottom; x_t along the very bottom.
+    ax.add_patch(Circle((1.0, belt_y), 0.09, color=belt, zorder=3))
+    _wire(ax, [(1.0, belt_y), (1.0, h_y), (x_hn, h_y), (x_hn, 2.62)])
+    _wire(ax, [(0.2, x_y), (x_n, x_y), (x_n, 2.62)])
+    ax.text(0.2, x_y - 0.35, "$x_t$", fontsize=22, ha="left", va="center")
+    # The gates' input [x_t, h_{t-1}]: a bus tapped from both wires.
+    for x_tap, y_tap in ((x_join, h_y), (x_join + 0.4, x_y)):
+        ax.add_patch(Circle((x_tap, y_tap), 0.09, color="#444", zorder=3))
+        _wire(ax, [(x_tap, y_tap), (x_tap, bus_y)], head=False)
+    _wire(ax, [(x_join, bus_y), (x_r, bus_y)], head=False)
+    ax.text(x_join + 0.55, bus_y - 0.38, r"$[x_t,\ h_{t-1}]$", fontsize=15, ha="left", va="center")
+
+    # The two gates.
+    w, h = 1.5, 1.1
+    for x, name, symbol in ((x_z, "update", "$z_t$"), (x_r, "reset", "$r_t$")):
+        _wire(ax, [(x, bus_y), (x, gate_y - h / 2)])
+        ax.add_patch(Rectangle((x - w / 2, gate_y - h / 2), w, h, facecolor="#fde2c4", edgecolor="#333", lw=1.8,
+                               zorder=3))
+        ax.text(x, gate_y + 0.17, r"$\sigma$", ha="center", va="center", fontsize=21, zorder=4)
+        ax.text(x, gate_y - 0.3, name, ha="center", va="center", fontsize=14, color="#555", zorder=4)
+        ax.text(x - 0.12, gate_y + 0.9, symbol, ha="right", va="center", fontsize=20)
+
+    # The candidate's two linear layers, the reset gate between h's and the sum.
+    for x, label in ((x_hn, r"$W_{hn}, b_{hn}$"), (x_n, r"$W_{xn}, b_{xn}$")):
+        ax.add_patch(Rectangle((x - 0.75, 2.62), 1.5, 0.75, facecolor="#cfe2f3", edgecolor="#333", lw=1.5,
+                               zorder=3))
+        ax.text(x, 3.0, label, ha="center", va="center", fontsize=14, zorder=4)
+    sum_y, tanh_y, mix_y = 4.4, 5.3, 6.3
+    _op(ax, x_hn, sum_y, "×")
+    _wire(ax, [(x_hn, 3.37), (x_hn, sum_y - 0.32)])
+    _wire(ax, [(x_r, gate_y + h / 2), (x_r, sum_y), (x_hn - 0.32, sum_y)])
+    _op(ax, x_n, sum_y, "+")
+    _wire(ax, [(x_n, 3.37), (x_n, sum_y - 0.32)])
+    _wire(ax, [(x_hn + 0.32, sum_y), (x_n - 0.32, sum_y)])
+    ax.add_patch(Ellipse((x_n, tanh_y), 1.25, 0.66, facecolor="#d9ead3", edgecolor="#333", lw=1.8, zorder=3))
+    ax.text(x_n, tanh_y, "tanh", ha="center", va="center", fontsize=17, zorder=4)
+    _wire(ax, [(x_n, sum_y + 0.32), (x_n, tanh_y - 0.33)])
+    ax.text(x_n + 0.15, (tanh_y + mix_y) / 2 + 0.05, "$n_t$", fontsize=20, ha="left", va="center")
+    ax.text(x_n + 0.8, tanh_y, "candidate", fontsize=14, color="#555", ha="left", va="center")
+
+    # z_t keeps the old state; 1 - z_t writes the candidate.
+    _wire(ax, [(x_z, gate_y + h / 2), (x_z, belt_y - 0.32)])
+    ax.add_patch(Circle((x_z, mix_y), 0.09, color="#444", zorder=3))
+    _op(ax, x_n, mix_y, "×")
+    _wire(ax, [(x_z, mix_y), (x_n - 0.32, mix_y)])
+    ax.text(6.3, mix_y + 0.35, r"$1 - z_t$", fontsize=18, ha="center", va="center")
+    _wire(ax, [(x_n, tanh_y + 0.33), (x_n, mix_y - 0.32)])
+    _wire(ax, [(x_n, mix_y + 0.32), (x_n, belt_y - 0.32)])
+
+    ax.set_xlim(0, 14.1)
+    ax.set_ylim(-0.6, 8.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title("One GRU step", fontsize=18)
+    fig.tight_layout()
+    return fig

@@ -75,6 +75,7 @@ t_batch, t_optim, t_ckpt = "tests/test_batching.py", "tests/test_optim.py", "tes
 t_bad, t_data, t_vocab = "tests/test_bad_input.py", "tests/test_data.py", "tests/test_vocab.py"
 t_grad, t_sampling, t_ex = "tests/test_gradcheck.py", "tests/test_sampling.py", "tests/test_exercises.py"
 t_model = "tests/test_model.py"
+GRU, t_gru = "lstm_lab/gru.py", "tests/test_gru.py"
 
 
 def _m(name: str, file: str, original: str, replacement: str, *tests: str) -> Mutant:
@@ -100,6 +101,16 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("lstm-fused-drops-dh-from-next-step", LSTM,
        "np.add(dh_tm[t], dh_next, out=dh_t)", "np.copyto(dh_t, dh_tm[t])", t_lstm),
     _m("lstm-fused-dC-forgets-dC_next", LSTM, "        dC += dC_next\n", "        dC += 0.0\n", t_lstm),
+    # -- the GRU: readable step backward, fused forward and backward, the model's carried state
+    _m("gru-step-dh_prev-drops-the-highway", GRU, "dh_prev = dh_next * z\n", "dh_prev = 0.0 * dh_next\n", t_gru),
+    _m("gru-step-dhn-ignores-the-reset-gate", GRU, "dhn = da_n * r  # the reset", "dhn = da_n  # the reset", t_gru),
+    _m("gru-fused-candidate-drops-b_hn", GRU, "np.add(hW[2], b_hn, out=hn[t])", "np.copyto(hn[t], hW[2])", t_gru),
+    _m("gru-fused-drops-dh-from-next-step", GRU,
+       "np.add(dh_tm[t], dh_next, out=dh_t)", "np.copyto(dh_t, dh_tm[t])", t_gru),
+    _m("gru-fused-drops-the-highway", GRU,
+       "dh_next += dh_t  # plus the highway", "dh_next += 0.0 * dh_t  # plus the highway", t_gru),
+    _m("gru-loss-returns-the-initial-state", GRU,
+       'return loss, gru_cache["hs"][T].copy()', 'return loss, gru_cache["hs"][0].copy()', t_gru),
     # -- the vanilla RNN
     _m("rnn-step-skips-tanh-derivative", RNN, "dz = dh_next * dtanh(h_next)", "dz = dh_next", t_rnn),
     _m("rnn-step-dh_prev-untransposed", RNN, "dh_prev = dz @ W_hh.T", "dh_prev = dz @ W_hh", t_rnn),

@@ -29,6 +29,7 @@ from lstm_lab.exercises.lesson08 import (
 )
 from lstm_lab.exercises.lesson09 import check_replace_rare, check_tokenize_words
 from lstm_lab.exercises.lesson10 import check_correlations, check_null_control
+from lstm_lab.exercises.lesson11 import check_gru_step_backward, check_gru_step_forward
 
 __all__ = [
     "CheckFailed", "CheckResult", "Mistake", "compare", "hidden_cases", "show_solution",
@@ -43,4 +44,5 @@ __all__ = [
     "check_diagnose_bug4", "check_diagnose_bug5", "check_diagnose_bug6", "check_next_word_accuracy",
     "check_tokenize_words", "check_replace_rare",
     "check_correlations", "check_null_control",
+    "check_gru_step_forward", "check_gru_step_backward",
 ]
