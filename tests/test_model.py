@@ -20,6 +20,7 @@ from lstm_lab import checkpoint, inside, longrange
 from lstm_lab.activations import dtanh
 from lstm_lab.checks import check_ids, check_model_args, check_positive_int, check_state
 from lstm_lab.gradcheck import gradient_check
+from lstm_lab.gru import GRU
 from lstm_lab.layers import embedding_backward, embedding_forward, temporal_affine_backward, temporal_affine_forward
 from lstm_lab.losses import softmax_cross_entropy
 from lstm_lab.lstm import LSTM, lstm_backward, lstm_forward, lstm_step_backward
@@ -32,7 +33,7 @@ from lstm_lab.vocab import Vocabulary
 from lstm_lab.window_loss import window_loss
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lstm_lab"
-MODELS = [RNN, LSTM]
+MODELS = [RNN, LSTM, GRU]
 
 
 # ----------------------------------------------------------------------------------------------
