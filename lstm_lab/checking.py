@@ -126,6 +126,8 @@ def _compare_one(name: str, got: Any, expected: Any, rtol: float, atol: float) -
         msg = f"{name} has shape {arr.shape}, expected {exp.shape}."
         if arr.ndim == exp.ndim and arr.shape == exp.shape[::-1]:
             msg += " It looks transposed: check the order of the matrix product."
+        elif exp.ndim == 0:
+            msg += " Expected a single number: did you forget to reduce the array (a sum or a mean)?"
         elif arr.shape[1:] == exp.shape and arr.ndim == exp.ndim + 1:
             msg += " Did you forget to sum over the batch (axis=0)?"
         return msg
@@ -178,11 +180,17 @@ def _compare(
     if len(got) != len(ref):
         noun = "output" if len(ref) == 1 else "outputs"
         return f"expected {len(ref)} {noun} ({listed}), got {len(got)}."
-    for name, g, r in zip(names, got, ref, strict=True):
-        problem = _compare_one(name, g, r, rtol, atol)
-        if problem is not None:
-            return problem
-    return None
+    problems = [(name, _compare_one(name, g, r, rtol, atol)) for name, g, r in zip(names, got, ref, strict=True)]
+    wrong = [name for name, problem in problems if problem is not None]
+    if not wrong:
+        return None
+    first = next(problem for _, problem in problems if problem is not None)
+    if len(ref) > 1:
+        # Which outputs are right narrows the search: in a backward pass the outputs that match
+        # tell which steps of the derivation are already correct.
+        right = [name for name in names if name not in wrong]
+        first += f" Outputs that differ: {', '.join(wrong)}; outputs that match: {', '.join(right) or 'none'}."
+    return first
 
 
 def compare(
@@ -265,8 +273,8 @@ def check_function(
         seed, n_cases, label = seed + hidden[0], max(n_cases, hidden[1]), "hidden case"
     rng = np.random.default_rng(seed)
     picked = select if after_call is None else None
-    for case in range(1, n_cases + 1):
-        args = make_cases(rng)
+    cases = [make_cases(rng) for _ in range(n_cases)]
+    for case, args in enumerate(cases, start=1):
         # Each side gets its own copy, so a function that modifies its inputs affects neither.
         ref_args = copy.deepcopy(args)
         expected_raw = reference(*ref_args)
@@ -308,17 +316,48 @@ def check_function(
                 msg + "\n(Nothing changed: either the function is still the stub, or it made new arrays without"
                 " writing them into the caller's. It must work in place, changing the arrays it was given.)",
             )
+        learner = _Outputs(fn, picked, after_call)
         for mistake in mistakes:
-            mistake_args = copy.deepcopy(args)
-            mistaken = mistake.outputs(*mistake_args)
-            mistaken = picked(mistaken) if picked else after_call(mistake_args, mistaken)
-            if _compare(got, mistaken, output_names, rtol, atol) is None:
+            if _matches_everywhere(learner, _Outputs(mistake.outputs, picked, after_call), cases, output_names,
+                                   rtol, atol):
                 msg += f"\nThis is a known mistake: {mistake.what}"
                 break
         return _failed(name, msg, pointer)
     _failures.pop(name, None)
     kind = "hidden random cases" if hidden is not None else "random cases"
     return CheckResult(True, f"✓ {name} matches the reference on {n_cases} {kind}")
+
+
+class _Outputs:
+    """What a function gives on each case (computed once, on a fresh copy of the arguments)."""
+
+    def __init__(self, fn: Callable[..., Any], picked: Callable[[Any], Any] | None,
+                 after_call: Callable[[tuple, Any], Any] | None) -> None:
+        self.fn, self.picked, self.after_call = fn, picked, after_call
+        self.seen: dict[int, Any] = {}
+
+    def on(self, index: int, args: tuple) -> Any:
+        if index not in self.seen:
+            fresh = copy.deepcopy(args)
+            raw = self.fn(*fresh)
+            self.seen[index] = self.picked(raw) if self.picked else self.after_call(fresh, raw)
+        return self.seen[index]
+
+
+def _matches_everywhere(learner: _Outputs, mistake: _Outputs, cases: list[tuple], names: Sequence[str] | None,
+                        rtol: float, atol: float) -> bool:
+    """True if the learner's outputs equal the mistake's on every case: only then is it named.
+
+    One case can agree by accident (a wrong answer of 0.0 may equal a mistake's output on it);
+    every case agreeing is the mistake's fingerprint.
+    """
+    for index, args in enumerate(cases):
+        try:
+            if _compare(learner.on(index, args), mistake.on(index, args), names, rtol, atol) is not None:
+                return False
+        except Exception:  # the learner's code (or the mistake's) fails on another case: no match
+            return False
+    return True
 
 
 def _failed(name: str, msg: str, pointer: str) -> CheckResult:
