@@ -85,7 +85,7 @@ def profile_size(ids: np.ndarray, V: int, B: int, H: int, quick: bool) -> dict[s
         clip_by_value(model.params, 5.0)
         optimizer.step(model.params)
 
-    W, b = stack_gates(model._gate_values())
+    W, b = stack_gates(model.gate_values())
     _, cache = lstm_forward_fused(inputs, *state, W, b, ws)
     # The fused passes' matrix multiplies, replayed with their shapes: one (4, H, H) block per gate.
     W_h4 = np.ascontiguousarray(W[V:].reshape(H, 4, H).transpose(1, 0, 2))
@@ -123,7 +123,7 @@ def profile_size(ids: np.ndarray, V: int, B: int, H: int, quick: bool) -> dict[s
             getattr(model, name).grad[...] = grad
 
     ms = {
-        "prep": best_ms(lambda: stack_gates(model._gate_values()), repeats, number),
+        "prep": best_ms(lambda: stack_gates(model.gate_values()), repeats, number),
         "forward GEMMs": best_ms(forward_gemms, repeats, number),
         "output layer + softmax": best_ms(output_layer, repeats, number),
         "backward GEMMs": best_ms(backward_gemms, repeats, number),

@@ -167,7 +167,7 @@ def unrolled_rnn(text: str = "Greg") -> Figure:
         _node(ax, x, 2.3, f"$h_{t + 1}$", "#fde2c4")
         _node(ax, x, 4.1, f"$p_{t + 1}$ → '{target}'", "#d9ead3", w=1.9)
         _arrow(ax, (x, 0.9), (x, 1.9), "$W_{xh}$")
-        _arrow(ax, (x, 2.7), (x, 3.7), "$W_{hy}$")
+        _arrow(ax, (x, 2.7), (x, 3.7), "$W_y$")
         _arrow(ax, (x - 2.6 + 0.58, 2.3), (x - 0.58, 2.3), "$W_{hh}$", dx=-0.45, dy=0.3)
     ax.text(1.5 - 2.6 + 0.5, 2.3, "$h_0$", fontsize=16, ha="center", va="center")
     ax.set_xlim(-1.4, 2.6 * T + 0.6)

@@ -21,13 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from lstm_lab.checks import check_ids
-from lstm_lab.exercises import CheckResult, Mistake, check_function, random_array
 from lstm_lab.layers import embedding_forward, one_hot
 from lstm_lab.losses import softmax_cross_entropy
 from lstm_lab.lstm import GATE_PARAM_NAMES, LSTM, lstm_forward, lstm_step_backward, lstm_step_forward
@@ -346,8 +344,8 @@ def gradient_norms(model: RNN | LSTM, inputs: np.ndarray, targets: np.ndarray) -
         raise TypeError(f"expected an lstm_lab RNN or LSTM, got {type(model).__name__}.")
     x_proj, _ = embedding_forward(inputs, model.W_xh.value)
     h, caches = rnn_forward(x_proj, model.initial_state(B), None, model.W_hh.value, model.b_h.value)
-    dlogits = _last_step_dlogits(h[:, -1] @ model.W_hy.value + model.b_y.value, targets)
-    dh = dlogits @ model.W_hy.value.T
+    dlogits = _last_step_dlogits(h[:, -1] @ model.W_y.value + model.b_y.value, targets)
+    dh = dlogits @ model.W_y.value.T
     for t in reversed(range(T)):
         norms_h[T - 1 - t] = np.linalg.norm(dh, axis=1).mean()
         _, dh, _, _, _ = rnn_step_backward(dh, caches[t])  # through tanh and W_hh: dh for step t - 1
@@ -395,40 +393,3 @@ def windows_with_targets(ids: np.ndarray, n: int, length: int, seed: int = 0) ->
 def relative_gradient(curve: np.ndarray, distance: int) -> float:
     """``curve[distance] / curve[0]``: the share of the gradient left ``distance`` steps back."""
     return float(curve[distance] / curve[0])
-
-
-# ----------------------------------------------------------------------------------------------
-# Exercise check
-# ----------------------------------------------------------------------------------------------
-
-
-def _correlation_case(rng: np.random.Generator) -> tuple:
-    T, H = (int(n) for n in rng.integers(5, 40, size=2))
-    values = random_array(rng, (T, H))
-    feature = random_array(rng, (T,)) + values[:, 0]  # cell 0 tracks the feature, partly
-    return values, feature
-
-
-def _uncentred_correlations(values: np.ndarray, feature: np.ndarray) -> np.ndarray:
-    """The classic slip: cosine similarity, without subtracting the means first."""
-    return (values * feature[:, None]).sum(axis=0) / np.sqrt((values**2).sum(axis=0) * (feature**2).sum())
-
-
-def _covariances(values: np.ndarray, feature: np.ndarray) -> np.ndarray:
-    v, f = values - values.mean(axis=0), feature - feature.mean()
-    return (v * f[:, None]).mean(axis=0)
-
-
-def check_correlations(fn: Any) -> CheckResult:
-    """Check a learner's ``fn(values (T, H), feature (T,)) -> (H,)`` against ``correlations``."""
-    return check_function(
-        "correlations", fn, correlations, _correlation_case, output_names=["r"],
-        mistakes=[
-            Mistake("subtract the means first: values - values.mean(axis=0) and feature - feature.mean(). "
-                    "Without it you computed a cosine similarity.", _uncentred_correlations),
-            Mistake("that is the covariance: divide by the two standard deviations (the square roots of the "
-                    "summed squares) to get a correlation in [-1, 1].", _covariances),
-        ],
-        hint="one number per cell (column): sum((v - mean v)(f - mean f)) / sqrt(sum((v - mean v)^2) "
-             "sum((f - mean f)^2)).",
-    )

@@ -87,11 +87,11 @@ def decode(ids: np.ndarray) -> str:
 
 
 def _output_layer(model: RNN | LSTM) -> tuple[Param, Param]:
-    """The (W, b) Params mapping h_t to logits: W_hy for the RNN, W_y for the LSTM."""
+    """The (W, b) Params mapping h_t to logits: W_y for the RNN, W_y for the LSTM."""
     if isinstance(model, LSTM):
         return model.W_y, model.b_y
     if isinstance(model, RNN):
-        return model.W_hy, model.b_y
+        return model.W_y, model.b_y
     raise TypeError(f"expected an lstm_lab RNN or LSTM, got {type(model).__name__}.")
 
 
@@ -319,7 +319,7 @@ def recall_rnn(hidden_size: int, init: str = "gaussian", seed: int = 0) -> RNN:
     - ``"identity"``: W_hh = I, h_t = tanh(h_{t-1} + x_t W_xh + b): each unit keeps its own
       value, as in Le, Jaitly and Hinton's IRNN (2015, with ReLU instead of tanh).
 
-    W_xh and W_hy are N(0, 1/H) in all three.
+    W_xh and W_y are N(0, 1/H) in all three.
     """
     if init not in RNN_INITS:
         raise ValueError(f"unknown init {init!r}; choose one of {', '.join(repr(n) for n in RNN_INITS)}.")

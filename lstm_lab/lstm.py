@@ -568,7 +568,7 @@ class LSTM:
         inputs, targets = self._check_ids(inputs, targets)
         h0, C0 = self._check_state(state, inputs.shape[0])
         ws = self._train_workspace
-        W, b = stack_gates(self._gate_values())
+        W, b = stack_gates(self.gate_values())
         _, lstm_cache = lstm_forward_fused(inputs, h0, C0, W, b, ws)
         h_rows, dlogits, loss = self._output_loss(lstm_cache, targets, ws)
         # The output layer's backward pass, written straight into the grads; dh time first.
@@ -587,7 +587,7 @@ class LSTM:
         inputs, targets = self._check_ids(inputs, targets)
         h0, C0 = self._check_state(state, inputs.shape[0])
         ws = self._eval_workspace
-        _, lstm_cache = lstm_forward_fused(inputs, h0, C0, *stack_gates(self._gate_values()), ws)
+        _, lstm_cache = lstm_forward_fused(inputs, h0, C0, *stack_gates(self.gate_values()), ws)
         _, _, loss = self._output_loss(lstm_cache, targets, ws)
         return loss, (lstm_cache["hs"][-1].copy(), lstm_cache["C_T"].copy())
 
@@ -610,13 +610,13 @@ class LSTM:
         ids = self._check_id_array(ids, "ids", 1, "(B,)")
         h_prev, C_prev = self._check_state(state, ids.shape[0])
         x = one_hot(ids, self.vocab_size, dtype=self.dtype)
-        h, C, _ = lstm_step_forward(x, h_prev, C_prev, self._gate_values())
+        h, C, _ = lstm_step_forward(x, h_prev, C_prev, self.gate_values())
         logits = h @ self.W_y.value + self.b_y.value
         return logits, (h, C)
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _gate_values(self) -> dict[str, np.ndarray]:
+    def gate_values(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name).value for name in GATE_PARAM_NAMES}
 
     def _check_id_array(self, ids: Any, what: str, ndim: int, shape_words: str = "") -> np.ndarray:
@@ -660,7 +660,7 @@ def gate_activations(model: LSTM, ids: np.ndarray) -> dict[str, np.ndarray]:
     """
     ids = model._check_id_array(ids, "ids", 1, "(T,)")
     h, C = model.initial_state(1)
-    p = model._gate_values()
+    p = model.gate_values()
     names = ("f", "i", "C_tilde", "o", "a_f", "a_i", "a_C", "a_o", "C", "h")
     record: dict[str, list[np.ndarray]] = {k: [] for k in names}
     for x in one_hot(ids, model.vocab_size, dtype=model.dtype):

@@ -3,7 +3,7 @@
 The recurrence, with rows as examples (batch first):
 
     h_t = tanh(x_t @ W_xh + h_prev @ W_hh + b_h)
-    logits_t = h_t @ W_hy + b_y
+    logits_t = h_t @ W_y + b_y
 
 Shapes: B = batch, T = time steps, D = input width, H = hidden width, V = vocabulary.
 """
@@ -183,7 +183,7 @@ class RNN:
         dtype: float type of every parameter and state.
 
     Parameters, in the order of ``params`` and also attributes:
-        W_xh (V, H), W_hh (H, H), b_h (H,), W_hy (H, V), b_y (V,).
+        W_xh (V, H), W_hh (H, H), b_h (H,), W_y (H, V), b_y (V,).
 
     The input is a (B, T) array of ids. Feeding id v is the same as feeding a one-hot
     vector x with x @ W_xh = W_xh[v], so the model looks rows up (``embedding_forward``)
@@ -213,9 +213,9 @@ class RNN:
         self.W_xh = Param("W_xh", weights((V, H)))
         self.W_hh = Param("W_hh", weights((H, H)))
         self.b_h = Param("b_h", np.zeros(H, dtype=self.dtype))
-        self.W_hy = Param("W_hy", weights((H, V)))
+        self.W_y = Param("W_y", weights((H, V)))
         self.b_y = Param("b_y", np.zeros(V, dtype=self.dtype))
-        self.params: list[Param] = [self.W_xh, self.W_hh, self.b_h, self.W_hy, self.b_y]
+        self.params: list[Param] = [self.W_xh, self.W_hh, self.b_h, self.W_y, self.b_y]
 
     def __repr__(self) -> str:
         return f"RNN(vocab_size={self.vocab_size}, hidden_size={self.hidden_size}, dtype={self.dtype})"
@@ -258,17 +258,17 @@ class RNN:
         h0 = self._check_state(state, ids.shape[0])
         x_proj, emb_cache = embedding_forward(ids, self.W_xh.value)  # = one_hot(ids) @ W_xh
         h, rnn_cache = rnn_forward(x_proj, h0, None, self.W_hh.value, self.b_h.value)
-        logits, out_cache = temporal_affine_forward(h, self.W_hy.value, self.b_y.value)
+        logits, out_cache = temporal_affine_forward(h, self.W_y.value, self.b_y.value)
         # h[:, -1] is a view into h, which the cache keeps: hand back a copy.
         return logits, h[:, -1].copy(), (emb_cache, rnn_cache, out_cache)
 
     def backward(self, dlogits: np.ndarray, cache: tuple) -> None:
         """Backpropagate (B, T, V) ``dlogits`` and OVERWRITE every Param.grad."""
         emb_cache, rnn_cache, out_cache = cache
-        dh, dW_hy, db_y = temporal_affine_backward(dlogits, out_cache)
+        dh, dW_y, db_y = temporal_affine_backward(dlogits, out_cache)
         dx_proj, _dh0, _, dW_hh, db_h = rnn_backward(dh, rnn_cache)
         dW_xh = embedding_backward(dx_proj, emb_cache)
-        for param, grad in zip(self.params, (dW_xh, dW_hh, db_h, dW_hy, db_y), strict=True):
+        for param, grad in zip(self.params, (dW_xh, dW_hh, db_h, dW_y, db_y), strict=True):
             param.grad[...] = grad
 
     def loss(self, inputs: np.ndarray, targets: np.ndarray, state: np.ndarray) -> tuple[float, np.ndarray]:
@@ -300,4 +300,4 @@ class RNN:
         ids = self._check_ids(ids, "ids", 1)
         h_prev = self._check_state(state, ids.shape[0])
         h_next, _ = rnn_step_forward(self.W_xh.value[ids], h_prev, None, self.W_hh.value, self.b_h.value)
-        return h_next @ self.W_hy.value + self.b_y.value, h_next
+        return h_next @ self.W_y.value + self.b_y.value, h_next

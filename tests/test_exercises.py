@@ -93,7 +93,7 @@ def test_step_forward_without_tanh_fails_with_a_hint():
     result = check_rnn_step_forward(lambda x, h, Wx, Wh, b: (x @ Wx + h @ Wh + b, None))
     assert not result.passed
     assert "h_next has the right shape" in result.message
-    assert "Hint: h_next looks like" in result.message and "np.tanh" in result.message
+    assert "This is a known mistake: h_next looks like" in result.message and "np.tanh" in result.message
 
 
 def test_step_backward_without_tanh_derivative_names_the_output():
@@ -254,7 +254,8 @@ def test_lstm_step_forward_mistakes_are_named(mistake, words):
     from lstm_lab.exercises import check_lstm_step_forward
 
     result = check_lstm_step_forward(_my_lstm_step(mistake))
-    assert not result.passed and "\nHint: " in result.message and words in result.message, result.message
+    assert not result.passed and "\nThis is a known mistake: " in result.message, result.message
+    assert words in result.message, result.message
 
 
 def test_lstm_step_forward_unfinished_scaffold_is_a_friendly_failure():
@@ -314,7 +315,7 @@ def test_lstm_step_backward_mistakes_are_named(mistake, first_wrong, words):
     result = check_lstm_step_backward(_my_lstm_step_backward(mistake))
     assert not result.passed, result.message
     assert f": {first_wrong} has the right shape" in result.message, result.message
-    assert "\nHint: " in result.message and words in result.message, result.message
+    assert "\nThis is a known mistake: " in result.message and words in result.message, result.message
 
 
 def test_lstm_step_backward_unfinished_scaffold_is_a_friendly_failure():
@@ -369,7 +370,7 @@ def test_an_untouched_stub_is_told_what_is_missing_but_not_the_recipe():
     assert "Hint:" not in result.message and "np.tanh" not in result.message, result.message
 
 
-def test_an_in_place_stub_gets_no_recipe_but_a_wrong_in_place_attempt_gets_the_hint():
+def test_an_in_place_stub_gets_no_pointer_but_a_second_wrong_attempt_does():
     def does_nothing(params, limit):
         return None
 
@@ -378,9 +379,11 @@ def test_an_in_place_stub_gets_no_recipe_but_a_wrong_in_place_attempt_gets_the_h
             p.grad *= 0.5
 
     stub = check_clip_by_value(does_nothing)
-    assert not stub.passed and "Hint:" not in stub.message, stub.message
-    attempt = check_clip_by_value(clips_only_to_one_side_and_scales)
-    assert not attempt.passed and "Hint:" in attempt.message, attempt.message
+    assert not stub.passed and "Pointer" not in stub.message, stub.message
+    first = check_clip_by_value(clips_only_to_one_side_and_scales)
+    assert not first.passed and "Pointer" not in first.message, first.message
+    second = check_clip_by_value(clips_only_to_one_side_and_scales)
+    assert not second.passed and "Pointer (attempt" in second.message, second.message
 
 
 def test_a_stub_that_returns_a_tuple_of_nones_gets_no_recipe():
@@ -398,3 +401,61 @@ def test_the_adagrad_stub_is_told_it_changed_nothing_without_the_recipe():
     result = check_adagrad_update(lambda w, g, m, lr, eps=1e-8: (w, m))
     assert not result.passed and "unchanged" in result.message, result.message
     assert "np.sqrt" not in result.message and "m + g * g" not in result.message, result.message
+
+
+# ----- the engine: attempts, hidden cases, stubs, spoilers ------------------------------------
+
+
+def test_not_implemented_stub_is_told_it_is_not_written_and_nothing_else():
+    def stub(x, h0, W_xh, W_hh, b_h):
+        raise NotImplementedError()
+
+    result = check_rnn_forward(stub)
+    assert not result.passed and "not written yet" in result.message
+    assert "Pointer" not in check_rnn_forward(stub).message  # a stub never counts as an attempt
+
+
+def test_assert_ok_raises_check_failed_showing_only_the_message():
+    from lstm_lab.checking import CheckFailed
+
+    result = check_rnn_forward(lambda *args: None)
+    with pytest.raises(CheckFailed) as info:
+        result.assert_ok()
+    assert info.value.result is result
+    assert info.value._render_traceback_() == result.message.splitlines()
+    assert check_rnn_forward(rnn_forward).assert_ok().passed
+
+
+def test_hidden_cases_use_other_seeds_and_more_cases():
+    from lstm_lab.checking import hidden_cases
+
+    seen: list[tuple] = []
+
+    def spy(x, h0, W_xh, W_hh, b_h):
+        seen.append(x.shape)
+        return rnn_forward(x, h0, W_xh, W_hh, b_h)
+
+    visible = check_rnn_forward(spy)
+    n_visible, visible_shapes = len(seen), list(seen)
+    seen.clear()
+    with hidden_cases():
+        hidden = check_rnn_forward(spy)
+    assert visible.passed and hidden.passed and "hidden" in hidden.message
+    assert len(seen) > n_visible and seen[:n_visible] != visible_shapes
+
+
+def test_a_pass_resets_the_attempt_count():
+    wrong = lambda *args: (np.zeros(1), None)  # noqa: E731
+    check_rnn_step_forward(wrong)
+    assert "Pointer" in check_rnn_step_forward(wrong).message
+    assert check_rnn_step_forward(rnn_step_forward).passed
+    assert "Pointer" not in check_rnn_step_forward(wrong).message
+
+
+def test_show_solution_warns_and_shows_the_package_source():
+    from lstm_lab.checking import show_solution
+
+    code = show_solution("rnn_forward")
+    assert "def rnn_forward" in code.data
+    with pytest.raises(KeyError, match="the exercises are"):
+        show_solution("no_such_exercise")

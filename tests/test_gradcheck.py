@@ -73,7 +73,7 @@ def test_passing_report_format():
     text = str(report)
     lines = text.splitlines()
     assert lines[0].split() == "param shape checked max rel err worst index analytic numeric".split()
-    assert [line.split()[0] for line in lines[2:7]] == ["W_xh", "W_hh", "b_h", "W_hy", "b_y"]
+    assert [line.split()[0] for line in lines[2:7]] == ["W_xh", "W_hh", "b_h", "W_y", "b_y"]
     assert re.fullmatch(r"PASS: max relative error \S+ < tolerance 1e-06", lines[-1])
     assert report.worst.max_rel_error == max(r.max_rel_error for r in report.rows)
     report.assert_passed()  # no exception

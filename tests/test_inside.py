@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lstm_lab import inside
+from lstm_lab.exercises import check_correlations, lesson10
 from lstm_lab.lstm import LSTM
 from lstm_lab.rnn import RNN
 
@@ -37,12 +38,12 @@ def test_correlations_refuse_mismatched_lengths():
 
 
 def test_exercise_check_passes_the_reference_and_names_classic_mistakes():
-    assert inside.check_correlations(inside.correlations).passed
-    uncentred = inside.check_correlations(inside._uncentred_correlations)
+    assert check_correlations(inside.correlations).passed
+    uncentred = check_correlations(lesson10._uncentred_correlations)
     assert not uncentred.passed and "subtract the means" in uncentred.message
-    cov = inside.check_correlations(inside._covariances)
+    cov = check_correlations(lesson10._covariances)
     assert not cov.passed and "covariance" in cov.message
-    assert "return" in inside.check_correlations(lambda v, f: None).message
+    assert "return" in check_correlations(lambda v, f: None).message
 
 
 def test_text_heatmap_colours_one_box_per_character():
@@ -68,7 +69,7 @@ def _brute_force_rnn_norms(model, inputs, targets, eps=1e-6):
         h = h_t
         for s in range(t + 1, T):
             _, h = model.step(inputs[:, s], h)
-        logits = h @ model.W_hy.value + model.b_y.value
+        logits = h @ model.W_y.value + model.b_y.value
         logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
         return -logp[np.arange(B), targets].mean()
 

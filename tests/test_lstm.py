@@ -333,7 +333,7 @@ def test_state_carried_across_windows_equals_one_long_forward():
     np.testing.assert_allclose(C_two, C_whole, rtol=1e-13, atol=1e-15)
 
     # step() (the readable cell, one symbol at a time) gives the same logits as the fused path
-    W, b = stack_gates(model._gate_values())
+    W, b = stack_gates(model.gate_values())
     h_seq, _ = lstm_forward_fused(x, *s0, W, b)
     logits_seq = h_seq @ model.W_y.value + model.b_y.value
     state = s0
@@ -365,7 +365,7 @@ def test_gate_activations_shapes_and_values():
     for k in ("f", "i", "o"):
         assert ((acts[k] > 0) & (acts[k] < 1)).all()
     np.testing.assert_allclose(acts["h"], acts["o"] * np.tanh(acts["C"]), rtol=1e-14)
-    W, b = stack_gates(model._gate_values())
+    W, b = stack_gates(model.gate_values())
     h, _ = lstm_forward_fused(ids[None, :], *model.initial_state(1), W, b)
     np.testing.assert_allclose(acts["h"], h[0], rtol=1e-12, atol=1e-15)
 

@@ -112,7 +112,7 @@ def window(rng, V, B, T):
 
 def test_params_order_shapes_and_init():
     m = RNN(7, 4, seed=3)
-    assert [p.name for p in m.params] == ["W_xh", "W_hh", "b_h", "W_hy", "b_y"]
+    assert [p.name for p in m.params] == ["W_xh", "W_hh", "b_h", "W_y", "b_y"]
     assert [p.shape for p in m.params] == [(7, 4), (4, 4), (4,), (4, 7), (7,)]
     assert m.params[0] is m.W_xh and m.params[4] is m.b_y
     np.testing.assert_array_equal(m.b_h.value, 0.0)

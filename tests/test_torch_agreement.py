@@ -106,7 +106,7 @@ def test_lstm_matches_torch(B: int, T: int, V: int, H: int, variant: str) -> Non
 
     # Ours: logits from the fused forward (the path ``loss`` uses) and from the step-by-step
     # readable path; the loss, final state and gradients from ``loss``.
-    h, cache = lstm_forward_fused(inputs, h0, C0, *stack_gates(model._gate_values()))
+    h, cache = lstm_forward_fused(inputs, h0, C0, *stack_gates(model.gate_values()))
     logits = h @ model.W_y.value + model.b_y.value  # (B, T, V)
     state = (h0, C0)
     step_logits = []

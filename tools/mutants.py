@@ -69,7 +69,7 @@ class MutantError(RuntimeError):
 LSTM, RNN, TRAIN, BATCH = "lstm_lab/lstm.py", "lstm_lab/rnn.py", "lstm_lab/train.py", "lstm_lab/batching.py"
 OPTIM, CHECKS, CKPT = "lstm_lab/optim.py", "lstm_lab/checks.py", "lstm_lab/checkpoint.py"
 GRADCHECK, DATA, VOCAB = "lstm_lab/gradcheck.py", "lstm_lab/data.py", "lstm_lab/vocab.py"
-SAMPLING, EXERCISES, WIDGETS = "lstm_lab/sampling.py", "lstm_lab/exercises.py", "lstm_lab/widgets.py"
+SAMPLING, EXERCISES, WIDGETS = "lstm_lab/sampling.py", "lstm_lab/checking.py", "lstm_lab/widgets.py"
 t_lstm, t_rnn, t_train = "tests/test_lstm.py", "tests/test_rnn.py", "tests/test_train.py"
 t_batch, t_optim, t_ckpt = "tests/test_batching.py", "tests/test_optim.py", "tests/test_checkpoint.py"
 t_bad, t_data, t_vocab = "tests/test_bad_input.py", "tests/test_data.py", "tests/test_vocab.py"
