@@ -53,6 +53,17 @@ c.GenerateAssignment.preprocessors = [
 # lesson's training cells on a loaded machine.
 c.Execute.timeout = 900
 
-# The feedback a learner reads shows the check cells' source; the hidden tests' source is removed
-# (what remains in a failed cell is the checker's message, which never contains the solution).
-c.GenerateFeedback.preprocessors = [ClearHiddenTests, *GenerateFeedback.preprocessors.default()]
+class ClearRevealOutput(ClearOutput):
+    """Clear the outputs of reveal cells (the package's source, printed by show_solution)."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and "reveal" in cell.metadata.get("tags", []):
+            return super().preprocess_cell(cell, resources, index)
+        return cell, resources
+
+
+# The feedback a learner reads shows each check cell's source and message. Removed: the hidden
+# tests' source (ClearHiddenTests) and the reveal cells' output (ClearRevealOutput), which the
+# autograder's run of the whole lesson printed. What remains of a failed check is the checker's
+# message (CheckFailed shows no traceback), which says what differs and never the solution.
+c.GenerateFeedback.preprocessors = [ClearHiddenTests, ClearRevealOutput, *GenerateFeedback.preprocessors.default()]
