@@ -58,7 +58,7 @@ NBGRADER_ENV := PATH="$(abspath $(VENV))/bin:$$PATH"
 STUDENT_STAMP := student/.generated
 student: data $(STUDENT_STAMP)
 
-$(STUDENT_STAMP): $(wildcard notebooks/[0-9][0-9]_*.ipynb) nbgrader_config.py tools/student_edition.py $(STAMP)
+$(STUDENT_STAMP): $(wildcard notebooks/[0-9][0-9]*_*.ipynb) nbgrader_config.py tools/student_edition.py $(STAMP)
 	$(NBGRADER_ENV) $(PY) tools/student_edition.py
 	@touch $@
 

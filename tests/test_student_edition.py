@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import autograde  # noqa: E402
 import student_edition  # noqa: E402
+from student_edition import assignment_name, lesson_number  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "classroom" / "notebooks"
 ANSWER_META = {"grade": False, "locked": False, "schema_version": 3, "solution": True, "task": False}
@@ -46,7 +47,7 @@ def has_exercises(path: Path) -> bool:
     return any("nbgrader" in c.metadata for c in nbformat.read(path, as_version=4).cells)
 
 
-LESSONS = [p for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) if has_exercises(p)]
+LESSONS = [p for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb")) if has_exercises(p)]
 ALL = [*LESSONS, *sorted(FIXTURE.glob("*.ipynb"))]
 
 
@@ -202,7 +203,8 @@ def editions(tmp_path_factory):
     if LESSONS:
         groups.append((ROOT / "notebooks", LESSONS))
     for k, (folder, notebooks) in enumerate(groups):
-        out = student_edition.build(folder, tmp / f"course{k}", tmp / f"student{k}", [p.name[:2] for p in notebooks])
+        numbers = [lesson_number(p.name) for p in notebooks]
+        out = student_edition.build(folder, tmp / f"course{k}", tmp / f"student{k}", numbers)
         built.update({nb: tmp / f"student{k}" / nb.name for nb in notebooks})
         assert sorted(out) == sorted(built[nb] for nb in notebooks)
     return built
@@ -278,8 +280,9 @@ def graded(editions, tmp_path_factory):
         for nb in lessons:
             (subs / "teacher").mkdir(parents=True, exist_ok=True)
             shutil.copy2(nb, subs / "teacher" / nb.name)
-            (subs / "untouched" / f"lesson{nb.name[:2]}").mkdir(parents=True, exist_ok=True)  # nbgrader's layout
-            shutil.copy2(editions[nb], subs / "untouched" / f"lesson{nb.name[:2]}" / nb.name)
+            untouched = subs / "untouched" / assignment_name(nb)  # nbgrader's own layout is accepted too
+            untouched.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(editions[nb], untouched / nb.name)
         for student, path, exercise, old, new in MISTAKES:
             if path in lessons:
                 (subs / student).mkdir(parents=True, exist_ok=True)
@@ -293,12 +296,13 @@ def graded(editions, tmp_path_factory):
 def lesson_scores(graded, path: Path, student: str) -> dict[str, tuple[float, float]]:
     _, _, scores = graded[path.parent]
     return {s.exercise: (s.score, s.max_score) for s in scores if s.student == student and s.lesson ==
-            f"lesson{path.name[:2]}"}
+            assignment_name(path)}
 
 
 def autograded(graded, path: Path, student: str) -> nbformat.NotebookNode:
     _, out, _ = graded[path.parent]
-    return nbformat.read(out / "course" / "autograded" / student / f"lesson{path.name[:2]}" / path.name, as_version=4)
+    folder = out / "course" / "autograded" / student / assignment_name(path)
+    return nbformat.read(folder / path.name, as_version=4)
 
 
 def feedback_text(graded, path: Path, student: str) -> str:

@@ -71,7 +71,7 @@ def find_submissions(submissions: Path, sources: dict[str, Path]) -> dict[tuple[
         for nb in sorted(student_dir.rglob("*.ipynb")):
             if ".ipynb_checkpoints" in nb.parts:
                 continue
-            match = re.match(r"(\d\d)", nb.name)
+            match = re.match(r"(\d\d[a-z]?)(_|-|\.|$)", nb.name)
             lesson = f"lesson{match.group(1)}" if match else None
             if lesson not in sources:
                 problems.append(f"{nb}: not a lesson of this course (names start with its number, e.g. 02_...)")
@@ -138,7 +138,7 @@ def grade(submissions: Path, out: Path = OUT, notebooks: Path = NOTEBOOKS) -> li
         shutil.rmtree(out)
     course = out / "course"
     lessons = sorted({lesson for _, lesson in submitted})
-    build(notebooks, course, student=None, lessons=[lesson[-2:] for lesson in lessons])
+    build(notebooks, course, student=None, lessons=[lesson.removeprefix("lesson") for lesson in lessons])
     for (student, lesson), nb in submitted.items():
         dest = course / "submitted" / student / lesson / sources[lesson].name
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,7 @@ CONFIG = ROOT / "nbgrader_config.py"
 NOTEBOOKS = ROOT / "notebooks"
 COURSE = ROOT / "build" / "course"
 STUDENT = ROOT / "student"
-LESSON_FILE = re.compile(r"(\d\d)_[A-Za-z0-9_]+\.ipynb")
+LESSON_FILE = re.compile(r"(\d\d[a-z]?)_[A-Za-z0-9_]+\.ipynb")  # 02_rnn_forward, 07b_rnn_vs_lstm
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
 
@@ -43,20 +43,28 @@ class SetupError(SystemExit):
 
 
 def assignment_name(notebook: Path | str) -> str:
-    """'lesson02' for 02_rnn_forward.ipynb: one nbgrader assignment per lesson."""
+    """'lesson02' for 02_rnn_forward.ipynb, 'lesson07b' for 07b_...: one nbgrader assignment per lesson."""
     match = LESSON_FILE.fullmatch(Path(notebook).name)
     if not match:
         raise SetupError(f"{notebook}: a lesson notebook is named NN_name.ipynb (e.g. 02_rnn_forward.ipynb).")
-    return f"lesson{match.group(1)}"
+    return f"lesson{lesson_number(match.group(1))}"
+
+
+def lesson_number(name: str) -> str:
+    """'02' for '2', '02' or '02_rnn_forward.ipynb'; '07b' for '07b_rnn_vs_lstm.ipynb'."""
+    match = re.match(r"(\d+)([a-z]?)(_|$)", name)
+    if not match:
+        raise SetupError(f"{name!r} is not a lesson number (e.g. 02, or 07b).")
+    return f"{int(match.group(1)):02d}{match.group(2)}"
 
 
 def lesson_notebooks(notebooks: Path, lessons: list[str] | None = None) -> list[Path]:
-    """The lesson notebooks in ``notebooks``, optionally only those numbered in ``lessons`` ('02')."""
+    """The lesson notebooks in ``notebooks``, optionally only those numbered in ``lessons`` ('2', '02', '07b')."""
     found = sorted(p for p in notebooks.glob("*.ipynb") if LESSON_FILE.fullmatch(p.name))
     if lessons:
-        wanted = {f"{int(n):02d}" for n in lessons}
-        found = [p for p in found if p.name[:2] in wanted]
-        missing = wanted - {p.name[:2] for p in found}
+        wanted = {lesson_number(n) for n in lessons}
+        found = [p for p in found if lesson_number(p.name) in wanted]
+        missing = wanted - {lesson_number(p.name) for p in found}
         if missing:
             raise SetupError(f"no lesson notebook numbered {', '.join(sorted(missing))} in {notebooks}.")
     if not found:
