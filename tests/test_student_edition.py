@@ -259,12 +259,16 @@ def planted(path: Path, exercise: str, old: str, new: str) -> nbformat.NotebookN
 
 
 # Realistic mistakes, each in one exercise's solution region: (student, lesson file, exercise, old, new).
-# The lessons' own are added to this list as they gain exercises (lesson 2 at least).
+# Each must be one the checker names; the fixture's run fast, the lessons' show the real thing.
 MISTAKES = [
     ("fixture-no-bias", FIXTURE / "02_fixture.ipynb", "rnn_step_forward",
      "x @ W_xh + h_prev @ W_hh + b_h", "x @ W_xh + h_prev @ W_hh"),
     ("fixture-no-recurrence", FIXTURE / "02_fixture.ipynb", "rnn_step_again",
      "x @ W_xh + h_prev @ W_hh + b_h", "x @ W_xh + b_h"),
+    ("lesson02-no-bias", ROOT / "notebooks" / "02_rnn_forward.ipynb", "rnn_step_forward",
+     "x @ W_xh + h_prev @ W_hh + b_h", "x @ W_xh + h_prev @ W_hh"),
+    ("lesson02-h0-every-step", ROOT / "notebooks" / "02_rnn_forward.ipynb", "rnn_forward",
+     "rnn_step_forward(x[:, t], state,", "rnn_step_forward(x[:, t], h0,"),
 ]
 
 
