@@ -113,18 +113,24 @@ def reference_lines(name: str) -> list[str]:
 
 
 def solution_pieces(teacher_nb) -> dict[str, str]:
-    """{squashed piece: where it comes from} for every solution region and reference of a lesson."""
-    pieces = {}
+    """{squashed piece: where it comes from} for every solution region and reference of a lesson.
+
+    What the answer cells give the learner anyway (signature and docstring: the interface, e.g.
+    "cache: a tuple (x, h_prev, W_xh, W_hh, h_next)") is no solution, and is left out.
+    """
+    pieces, given = {}, ""
     for cell in teacher_nb.cells:
         if cell.metadata.get("nbgrader", {}).get("solution"):
-            for line in region(source(cell), "### BEGIN SOLUTION", "### END SOLUTION"):
+            lines = region(source(cell), "### BEGIN SOLUTION", "### END SOLUTION")
+            given += squash(source(cell).replace("\n".join(lines), ""))
+            for line in lines:
                 for p in telling(line):
                     pieces[p] = f"solution of {cell.metadata['nbgrader']['grade_id']}: {line.strip()}"
     for name in exercises(teacher_nb):
         for line in reference_lines(name):
             for p in telling(line):
                 pieces.setdefault(p, f"package reference of {name}: {line.strip()}")
-    return pieces
+    return {p: where for p, where in pieces.items() if p not in given}
 
 
 def output_text(cell) -> str:
