@@ -10,14 +10,19 @@ suffix such as "02_rnn_forward-Copy1.ipynb" is accepted)::
         ada/02_rnn_forward.ipynb
         ada/03_rnn_backprop.ipynb
         grace/02_rnn_forward.ipynb
-        linus/lesson02/02_rnn_forward.ipynb     # nbgrader's own layout (submitted/, collect) works too
+        linus/lesson02/02_rnn_forward.ipynb     # nbgrader's own layout works too
+
+A course directory's own submitted/ folder (what ``nbgrader collect`` fills, e.g.
+build/course/submitted) is graded in place: the feedback is then where ``nbgrader release_feedback``
+expects it. Any other folder is graded in a fresh course directory, --out/course/.
 
 What it writes, in --out (default build/grades/; rebuilt on every run):
 
     scores.csv              one row per student, lesson and exercise: score, max_score
     scores.md               the same as a table, one row per student, with totals
     feedback/<student>/02_rnn_forward.html    what each student gets back
-    course/                 the nbgrader course directory it graded in (gradebook.db, autograded/)
+    course/                 the fresh course directory it graded in (gradebook.db, autograded/), if not in place
+    course.txt              the course directory it graded in
 
 Grading runs every submitted lesson top to bottom in a fresh kernel with the teacher's check
 cells (hidden tests included) put back in place of the student's: a student cannot pass by
@@ -134,15 +139,23 @@ def grade(submissions: Path, out: Path = OUT, notebooks: Path = NOTEBOOKS) -> li
     """Grade every notebook in ``submissions``; write the tables and feedback into ``out``."""
     sources = {assignment_name(nb): nb for nb in lesson_notebooks(notebooks)}
     submitted = find_submissions(submissions, sources)
+    lessons = sorted({lesson for _, lesson in submitted})
+    in_place = submissions.name == "submitted" and (submissions.parent / "gradebook.db").exists()
+    if in_place:  # a course directory's own submitted/ (after `nbgrader collect`): grade it there
+        course = submissions.parent
+        if out.resolve() in (course.resolve(), *course.resolve().parents):
+            raise SetupError(f"--out {out} would delete the course directory {course}; choose another folder.")
     if out.exists():
         shutil.rmtree(out)
-    course = out / "course"
-    lessons = sorted({lesson for _, lesson in submitted})
-    build(notebooks, course, student=None, lessons=[lesson.removeprefix("lesson") for lesson in lessons])
+    out.mkdir(parents=True)
+    if not in_place:
+        course = out / "course"
+        build(notebooks, course, student=None, lessons=[lesson.removeprefix("lesson") for lesson in lessons])
     for (student, lesson), nb in submitted.items():
         dest = course / "submitted" / student / lesson / sources[lesson].name
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(nb, dest)
+        if nb.resolve() != dest.resolve():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(nb, dest)
         graded = course / "autograded" / student
         graded.mkdir(parents=True, exist_ok=True)
         for name in SHARED_FOLDERS:
@@ -153,6 +166,7 @@ def grade(submissions: Path, out: Path = OUT, notebooks: Path = NOTEBOOKS) -> li
         nbgrader(["autograde", lesson, "--force"], course)
         nbgrader(["generate_feedback", lesson, "--force"], course)
     scores = read_scores(course, submitted, sources)
+    (out / "course.txt").write_text(f"{course}\n")
     for student, lesson in submitted:
         html = course / "feedback" / student / lesson / (sources[lesson].stem + ".html")
         if not html.exists():
