@@ -108,27 +108,28 @@ def windows(streams: np.ndarray, seq_length: int) -> Iterator[tuple[np.ndarray, 
     read-only views of ``streams`` (no copying).
     """
     T = check_positive_int("seq_length", seq_length)
-    arr = np.asarray(streams)
-    if arr.ndim != 2:
+    streams = np.asarray(streams)
+    if streams.ndim != 2:
         raise ValueError(
-            f"streams must be a 2-D array (B, L), got shape {arr.shape}. Build it with make_streams(ids, batch_size)."
+            f"streams must be a 2-D array (B, L), got shape {streams.shape}. Build it with "
+            "make_streams(ids, batch_size)."
         )
-    B, L = arr.shape
+    B, L = streams.shape
     K = num_windows(L, T)
     if K == 0:
         raise _too_short(B * L, B, T)
-    return _window_iter(arr, T, K)
 
+    # The loop is an inner generator so that bad arguments raise when windows() is called,
+    # not at the first next().
+    def consecutive() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for k in range(K):
+            inputs = streams[:, k * T : (k + 1) * T]
+            targets = streams[:, k * T + 1 : (k + 1) * T + 1]
+            inputs.flags.writeable = False  # views: writing would silently change the data
+            targets.flags.writeable = False
+            yield inputs, targets
 
-def _window_iter(streams: np.ndarray, T: int, K: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    # Separate from windows() so that bad arguments raise when windows() is called,
-    # not at the first next() of the generator.
-    for k in range(K):
-        inputs = streams[:, k * T : (k + 1) * T]
-        targets = streams[:, k * T + 1 : (k + 1) * T + 1]
-        inputs.flags.writeable = False  # views: writing would silently change the data
-        targets.flags.writeable = False
-        yield inputs, targets
+    return consecutive()
 
 
 def batches(ids: np.ndarray, batch_size: int, seq_length: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:

@@ -338,7 +338,7 @@ def gradient_norms(model: RNN | LSTM, inputs: np.ndarray, targets: np.ndarray) -
         for t in reversed(range(T)):
             norms_h[T - 1 - t] = np.linalg.norm(dh, axis=1).mean()
             norms_C[T - 1 - t] = np.linalg.norm(dC, axis=1).mean()
-            _, dh, dC, _ = lstm_step_backward(dh, dC, cache["steps"][t])  # dh, dC now for step t - 1
+            _, dh, dC, _ = lstm_step_backward(dh, dC, cache.steps[t])  # dh, dC now for step t - 1
         return {"h": norms_h, "C": norms_C}
     if not isinstance(model, RNN):
         raise TypeError(f"expected an lstm_lab RNN or LSTM, got {type(model).__name__}.")
@@ -371,7 +371,7 @@ def forget_products(model: LSTM, inputs: np.ndarray) -> np.ndarray:
     p = {name: getattr(model, name).value for name in GATE_PARAM_NAMES}
     h0, C0 = model.initial_state(B)
     _, cache = lstm_forward(one_hot(inputs, model.vocab_size, dtype=model.dtype), h0, C0, p)
-    f_back = np.stack([step["f"] for step in reversed(cache["steps"])])  # (T, B, H), last step first
+    f_back = np.stack([step.f for step in reversed(cache.steps)])  # (T, B, H), last step first
     products = np.cumprod(f_back.astype(np.float64), axis=0).mean(axis=(1, 2))
     return np.concatenate([[1.0], products])
 

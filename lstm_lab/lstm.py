@@ -28,7 +28,7 @@ Two implementations of the same sequence computation live here:
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -52,9 +52,33 @@ State = tuple[np.ndarray, np.ndarray]
 # ----------------------------------------------------------------------------------------------
 
 
+class LSTMStepCache(NamedTuple):
+    """What ``lstm_step_forward`` keeps for ``lstm_step_backward``: one field per value it needs.
+
+    B = batch, D = input width, H = hidden width. Read it by name: ``cache.f``, ``cache.tanh_C``.
+    """
+
+    z: np.ndarray  # (B, D + H) the layers' input [x, h_prev]: x first, then h_prev
+    C_prev: np.ndarray  # (B, H) the previous cell state
+    f: np.ndarray  # (B, H) forget gate, sigmoid(z W_f + b_f)
+    i: np.ndarray  # (B, H) input gate, sigmoid(z W_i + b_i)
+    C_tilde: np.ndarray  # (B, H) candidate, tanh(z W_C + b_C)
+    o: np.ndarray  # (B, H) output gate, sigmoid(z W_o + b_o)
+    tanh_C: np.ndarray  # (B, H) tanh(C_next), the squashed new cell
+    p: dict[str, np.ndarray]  # the gate parameters, W_f ... b_o
+    D: int  # the width of x: where h_prev starts inside z
+
+
+class LSTMCache(NamedTuple):
+    """What ``lstm_forward`` keeps for ``lstm_backward``."""
+
+    steps: list[LSTMStepCache]  # one per time step, in time order
+    C_T: np.ndarray  # (B, H) the final cell state, to carry into the next window
+
+
 def lstm_step_forward(
     x: np.ndarray, h_prev: np.ndarray, C_prev: np.ndarray, p: dict[str, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+) -> tuple[np.ndarray, np.ndarray, LSTMStepCache]:
     """One LSTM step.
 
     Args:
@@ -67,9 +91,8 @@ def lstm_step_forward(
     Returns:
         h_next: (B, H) new hidden state.
         C_next: (B, H) new cell state.
-        cache: dict with everything ``lstm_step_backward`` needs: z (B, D + H) = [x, h_prev]
-            (x first), C_prev, the gates f, i, C_tilde, o (B, H), tanh_C = tanh(C_next) (B, H),
-            the parameters p, and D (the width of x, where h_prev starts inside z).
+        cache: an ``LSTMStepCache`` (z, C_prev, f, i, C_tilde, o, tanh_C, p, D) for
+            ``lstm_step_backward``.
     """
     z = np.concatenate([x, h_prev], axis=1)  # (B, D + H): x first, then h_prev
     f = sigmoid(z @ p["W_f"] + p["b_f"])  # forget gate
@@ -79,15 +102,11 @@ def lstm_step_forward(
     C_next = f * C_prev + i * C_tilde  # keep part of the old cell, write part of the candidate
     tanh_C = tanh(C_next)  # kept: backward needs it twice
     h_next = o * tanh_C  # show a squashed, gated view of the cell
-    cache = {
-        "z": z, "C_prev": C_prev, "f": f, "i": i, "C_tilde": C_tilde, "o": o,
-        "tanh_C": tanh_C, "p": p, "D": x.shape[1],
-    }  # fmt: skip
-    return h_next, C_next, cache
+    return h_next, C_next, LSTMStepCache(z, C_prev, f, i, C_tilde, o, tanh_C, p, x.shape[1])
 
 
 def lstm_step_backward(
-    dh_next: np.ndarray, dC_next: np.ndarray, cache: dict[str, Any]
+    dh_next: np.ndarray, dC_next: np.ndarray, cache: LSTMStepCache
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Backward pass of one LSTM step: the forward equations in reverse order.
 
@@ -95,7 +114,7 @@ def lstm_step_backward(
         dh_next: (B, H) gradient of the loss with respect to h_next (from the output layer at
             this step plus from the next step).
         dC_next: (B, H) gradient with respect to C_next (from the next step only).
-        cache: from ``lstm_step_forward``.
+        cache: the ``LSTMStepCache`` from ``lstm_step_forward``.
 
     Returns:
         dx: (B, D) gradient with respect to x.
@@ -103,8 +122,7 @@ def lstm_step_backward(
         dC_prev: (B, H) gradient with respect to C_prev.
         grads: gradients of the gate parameters, same names and shapes as ``p``.
     """
-    z, C_prev, p, D = cache["z"], cache["C_prev"], cache["p"], cache["D"]
-    f, i, C_tilde, o, tanh_C = cache["f"], cache["i"], cache["C_tilde"], cache["o"], cache["tanh_C"]
+    z, C_prev, f, i, C_tilde, o, tanh_C, p, D = cache
 
     # h_next = o * tanh(C_next)
     do = dh_next * tanh_C
@@ -141,7 +159,7 @@ def lstm_step_backward(
 
 def lstm_forward(
     x: np.ndarray, h0: np.ndarray, C0: np.ndarray, p: dict[str, np.ndarray]
-) -> tuple[np.ndarray, dict[str, Any]]:
+) -> tuple[np.ndarray, LSTMCache]:
     """Run ``lstm_step_forward`` over a whole sequence.
 
     Args:
@@ -152,8 +170,8 @@ def lstm_forward(
 
     Returns:
         h: (B, T, H) hidden states at every step (h[:, -1] is the final hidden state).
-        cache: dict with the per-step caches under ``"steps"`` and the final cell state
-            C_T (B, H) under ``"C_T"``, to carry into the next window.
+        cache: an ``LSTMCache``: the per-step caches (``cache.steps``) and the final cell
+            state C_T (B, H) (``cache.C_T``), to carry into the next window.
     """
     B, T, _ = x.shape
     H = h0.shape[1]
@@ -164,18 +182,18 @@ def lstm_forward(
         h_prev, C_prev, step_cache = lstm_step_forward(x[:, t], h_prev, C_prev, p)
         h[:, t] = h_prev
         steps.append(step_cache)
-    return h, {"steps": steps, "C_T": C_prev}
+    return h, LSTMCache(steps, C_prev)
 
 
 def lstm_backward(
-    dh: np.ndarray, cache: dict[str, Any], dC_T: np.ndarray | None = None
+    dh: np.ndarray, cache: LSTMCache, dC_T: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Backpropagation through time for ``lstm_forward``.
 
     Args:
         dh: (B, T, H) gradient of the loss with respect to every hidden state (usually from
             the output layer).
-        cache: from ``lstm_forward``.
+        cache: the ``LSTMCache`` from ``lstm_forward``.
         dC_T: (B, H) gradient with respect to the final cell state, if the loss depends on it
             directly; None means zero.
 
@@ -183,13 +201,13 @@ def lstm_backward(
         dx: (B, T, D), dh0: (B, H), dC0: (B, H), and grads: the gate parameter gradients by
         name, summed over all steps (the same weights are used at every step).
     """
-    steps = cache["steps"]
+    steps = cache.steps
     B, T, H = dh.shape
-    D = steps[0]["D"]
+    D = steps[0].D
     dx = np.empty((B, T, D), dtype=dh.dtype)
     dh_next = np.zeros((B, H), dtype=dh.dtype)  # nothing flows back from beyond the last step
     dC_next = np.zeros((B, H), dtype=dh.dtype) if dC_T is None else dC_T
-    grads = {name: np.zeros_like(steps[0]["p"][name]) for name in GATE_PARAM_NAMES}
+    grads = {name: np.zeros_like(steps[0].p[name]) for name in GATE_PARAM_NAMES}
     for t in reversed(range(T)):
         # h_t feeds both the loss at step t and step t + 1: add the two gradients.
         dx[:, t], dh_next, dC_next, step_grads = lstm_step_backward(dh[:, t] + dh_next, dC_next, steps[t])
@@ -665,10 +683,10 @@ def gate_activations(model: LSTM, ids: np.ndarray) -> dict[str, np.ndarray]:
     record: dict[str, list[np.ndarray]] = {k: [] for k in names}
     for x in one_hot(ids, model.vocab_size, dtype=model.dtype):
         h, C, cache = lstm_step_forward(x[None, :], h, C, p)
-        for k, v in (("f", cache["f"]), ("i", cache["i"]), ("C_tilde", cache["C_tilde"]), ("o", cache["o"])):
+        for k, v in (("f", cache.f), ("i", cache.i), ("C_tilde", cache.C_tilde), ("o", cache.o)):
             record[k].append(v[0])
         for g in "fiCo":
-            record[f"a_{g}"].append((cache["z"] @ p[f"W_{g}"] + p[f"b_{g}"])[0])
+            record[f"a_{g}"].append((cache.z @ p[f"W_{g}"] + p[f"b_{g}"])[0])
         record["C"].append(C[0])
         record["h"].append(h[0])
     return {k: np.stack(v) for k, v in record.items()}

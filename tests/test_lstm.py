@@ -151,7 +151,7 @@ def test_lstm_backward_numerically_including_inputs_and_initial_state():
 
     def loss():
         h, cache = lstm_forward(x, h0, C0, p)
-        return float(np.sum(h * R) + np.sum(cache["C_T"] * R_C))
+        return float(np.sum(h * R) + np.sum(cache.C_T * R_C))
 
     _, cache = lstm_forward(x, h0, C0, p)
     dx, dh0, dC0, grads = lstm_backward(R, cache, dC_T=R_C)
@@ -178,7 +178,7 @@ def test_lstm_forward_equals_looping_the_step():
     for t in range(T):
         h_prev, C_prev, _ = lstm_step_forward(x[:, t], h_prev, C_prev, p)
         np.testing.assert_array_equal(h[:, t], h_prev)
-    np.testing.assert_array_equal(cache["C_T"], C_prev)
+    np.testing.assert_array_equal(cache.C_T, C_prev)
 
 
 def test_step_forward_follows_the_equations():
@@ -196,8 +196,8 @@ def test_step_forward_follows_the_equations():
     C_tilde, o = np.tanh(z @ p["W_C"] + p["b_C"]), sig(z @ p["W_o"] + p["b_o"])
     np.testing.assert_allclose(C_next, f * C_prev + i * C_tilde, rtol=1e-13)
     np.testing.assert_allclose(h_next, o * np.tanh(f * C_prev + i * C_tilde), rtol=1e-13)
-    np.testing.assert_allclose(cache["tanh_C"], np.tanh(C_next), rtol=1e-13)
-    np.testing.assert_array_equal(cache["z"][:, :D], x)
+    np.testing.assert_allclose(cache.tanh_C, np.tanh(C_next), rtol=1e-13)
+    np.testing.assert_array_equal(cache.z[:, :D], x)
 
 
 def test_stack_and_split_gates_round_trip():
@@ -229,7 +229,7 @@ def test_fused_equals_unfused_forward_and_backward(inputs):
 
     tol = {"rtol": 1e-12, "atol": 1e-12}
     np.testing.assert_allclose(h, h_ref, **tol)
-    np.testing.assert_allclose(cache["C_T"], cache_ref["C_T"], **tol)
+    np.testing.assert_allclose(cache["C_T"], cache_ref.C_T, **tol)
     np.testing.assert_allclose(dh0, dh0_ref, **tol)
     np.testing.assert_allclose(dC0, dC0_ref, **tol)
     grads = split_gates(dW, db)

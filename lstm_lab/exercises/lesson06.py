@@ -7,50 +7,56 @@ from typing import Any
 
 import numpy as np
 
-from lstm_lab.activations import dsigmoid
+from lstm_lab.activations import sigmoid
 from lstm_lab.checking import CheckResult, Mistake, check_function, random_array, register_solution
 from lstm_lab.exercises.lesson05 import _lstm_step_case
-from lstm_lab.lstm import lstm_step_backward, lstm_step_forward
+from lstm_lab.lstm import GATE_PARAM_NAMES, LSTMStepCache, lstm_step_backward, lstm_step_forward
 
-_LSTM_GRAD_NAMES = ("W_f", "b_f", "W_i", "b_i", "W_C", "b_C", "W_o", "b_o")
-_LSTM_STEP_BACKWARD_NAMES = ["dx", "dh_prev", "dC_prev", *(f"grads[{n!r}]" for n in _LSTM_GRAD_NAMES)]
+_LSTM_STEP_BACKWARD_NAMES = ["dx", "dh_prev", "dC_prev", *(f"grads[{n!r}]" for n in GATE_PARAM_NAMES)]
 
 
 def _flatten_lstm_backward(out: Any) -> Any:
     """(dx, dh_prev, dC_prev, grads dict) -> one flat tuple in _LSTM_STEP_BACKWARD_NAMES order."""
     if not isinstance(out, (tuple, list)) or len(out) != 4:
-        return out  # None or a wrong count: compare() explains it
+        return out  # None or a wrong count: the engine explains it
     if not isinstance(out[3], dict):
         raise ValueError(
             f"the fourth output must be a dict of gate gradients by name (W_f, b_f, W_i, ...), "
             f"got a {type(out[3]).__name__}"
         )
-    return (*out[:3], *(out[3].get(name) for name in _LSTM_GRAD_NAMES))
+    return (*out[:3], *(out[3].get(name) for name in GATE_PARAM_NAMES))
 
 
 def _buggy_lstm_step_backward(kind: str) -> Callable[..., Any]:
-    """lstm_step_backward with one classic mistake built in (the cache is lstm_lab's dict)."""
-    def backward(dh_next: np.ndarray, dC_next: np.ndarray, cache: dict[str, Any]) -> tuple:
-        z, C_prev, p, D = cache["z"], cache["C_prev"], cache["p"], cache["D"]
-        f, i, C_tilde, o, tanh_C = (cache[k] for k in ("f", "i", "C_tilde", "o", "tanh_C"))
-        if kind == "dtanh_of_C":  # 1 - C**2 instead of 1 - tanh(C)**2
-            C_next = f * C_prev + i * C_tilde
-            dC = dC_next + dh_next * o * (1.0 - C_next**2)
-        elif kind == "no_dC_next":  # the gradient from the future cell is dropped
-            dC = dh_next * o * (1.0 - tanh_C**2)
-        else:
-            dC = dC_next + dh_next * o * (1.0 - tanh_C**2)
+    """lstm_step_backward with one classic mistake built in (reads lstm_lab's LSTMStepCache)."""
+
+    def dsig(s: np.ndarray) -> np.ndarray:  # the sigmoid's slope from its output s ...
+        if kind == "dsigmoid_of_gate":  # ... or, mistakenly, as if s were the pre-activation
+            s = sigmoid(s)
+        return s * (1.0 - s)
+
+    def backward(dh_next: np.ndarray, dC_next: np.ndarray, cache: LSTMStepCache) -> tuple:
+        z, C_prev, f, i, C_tilde, o, tanh_C, p, D = cache
+        slope = {"no_dtanh": 1.0, "dtanh_of_C": 1.0 - (f * C_prev + i * C_tilde) ** 2}.get(kind, 1.0 - tanh_C**2)
+        dC = (0.0 if kind == "no_dC_next" else dC_next) + dh_next * o * slope
         da = {
-            "f": dC * C_prev * dsigmoid(f), "i": dC * C_tilde * dsigmoid(i),
-            "C": dC * i * (1.0 - C_tilde**2), "o": dh_next * tanh_C * dsigmoid(o),
+            "f": dC * C_prev * dsig(f), "i": dC * C_tilde * dsig(i),
+            "C": dC * i * (1.0 - C_tilde**2), "o": dh_next * tanh_C * dsig(o),
         }  # fmt: skip
         grads = {}
         for g, d in da.items():
             grads[f"W_{g}"], grads[f"b_{g}"] = z.T @ d, d.sum(axis=0)
         dz = sum(d @ p[f"W_{g}"].T for g, d in da.items())
         H = dh_next.shape[1]
-        dh_prev = dz[:, :H] if kind == "wrong_end" else dz[:, D:]
-        return dz[:, :D], dh_prev, dC * f, grads
+        dx, dh_prev = dz[:, :D], dz[:, D:]
+        if kind == "swapped_slices":  # the right split, the names the wrong way round
+            dx, dh_prev = dz[:, D:], dz[:, :D]
+        elif kind == "split_h_first":  # split as if z were [h_prev, x]
+            dx, dh_prev = dz[:, H:], dz[:, :H]
+        elif kind == "wrong_end":
+            dh_prev = dz[:, :H]
+        dC_prev = (dC_next if kind == "dC_prev_from_dC_next" else dC) * f
+        return dx, dh_prev, dC_prev, grads
 
     return backward
 
@@ -60,23 +66,25 @@ def check_lstm_step_backward(
 ) -> CheckResult:
     """Check ``fn(dh_next, dC_next, cache) -> (dx, dh_prev, dC_prev, grads)`` (Lesson 6).
 
-    grads is a dict of the gate gradients by name, W_f ... b_o, shaped like the parameters.
-    The cache comes from ``forward_fn`` (your own lstm_step_forward, if its cache differs)
-    or else from lstm_lab's ``lstm_step_forward``, a dict with z, C_prev, f, i, C_tilde, o,
-    tanh_C, p and D.
+    dh_next, dC_next are (B, H); dx is (B, D), dh_prev and dC_prev (B, H); grads is a dict of
+    the gate gradients by name, W_f ... b_o, shaped like the parameters. The cache comes from
+    ``forward_fn`` (your own lstm_step_forward, if its cache differs) or else from lstm_lab's
+    ``lstm_step_forward``: an ``LSTMStepCache`` with z, C_prev, f, i, C_tilde, o, tanh_C, p, D.
     """
     forward = forward_fn or lstm_step_forward
 
     def case(rng: np.random.Generator) -> tuple:
         inputs = _lstm_step_case(rng)  # (x, h_prev, C_prev, p)
+        while inputs[0].shape[1] == inputs[1].shape[1]:  # D != H, so a swapped slice shows in the shape
+            inputs = _lstm_step_case(rng)
         B, H = inputs[1].shape
         return random_array(rng, (B, H)), random_array(rng, (B, H)), inputs
 
     def with_cache(backward: Callable[..., Any], forward_used: Callable[..., Any]) -> Callable[..., Any]:
         return lambda dh_next, dC_next, inputs: backward(dh_next, dC_next, forward_used(*inputs)[2])
 
-    def mistake(kind: str) -> Callable[..., Any]:
-        return with_cache(_buggy_lstm_step_backward(kind), lstm_step_forward)
+    def mistake(what: str, kind: str) -> Mistake:
+        return Mistake(what, with_cache(_buggy_lstm_step_backward(kind), lstm_step_forward))
 
     return check_function(
         "lstm_step_backward",
@@ -86,25 +94,26 @@ def check_lstm_step_backward(
         output_names=_LSTM_STEP_BACKWARD_NAMES,
         select=_flatten_lstm_backward,
         mistakes=[
-            Mistake(
-                "dh_prev came from the wrong end of dz. z = [x, h_prev] puts x FIRST, so dx is the "
-                "first D columns and dh_prev the LAST H: dh_prev = dz[:, D:], not dz[:, :H].",
-                mistake("wrong_end"),
-            ),
-            Mistake(
-                "the tanh derivative was applied to C itself. h_next = o * tanh(C_next), and "
-                "tanh'(C) = 1 - tanh(C)**2: use the cached tanh_C, (1 - tanh_C**2), not (1 - C**2).",
-                mistake("dtanh_of_C"),
-            ),
-            Mistake(
-                "dC_next, the gradient arriving from the next step's cell, is missing: "
-                "dC = dC_next + dh_next * o * (1 - tanh_C**2).",
-                mistake("no_dC_next"),
-            ),
+            mistake("dC_next is missing: the cell's gradient counts only the route through h_next, so "
+                    "nothing that arrives along the cell from the next step gets through.", "no_dC_next"),
+            mistake("on the route from h_next into the cell, the derivative of the tanh is missing: "
+                    "h_next depends on the cell only through tanh(C_next).", "no_dtanh"),
+            mistake("the tanh derivative on the route from h_next into the cell is written with the cell "
+                    "state itself instead of with the tanh's output.", "dtanh_of_C"),
+            mistake("the sigmoid derivatives of f, i and o are taken at the wrong argument: the gate values "
+                    "are treated as if they were the pre-activations.", "dsigmoid_of_gate"),
+            mistake("dx and dh_prev are swapped: each was taken from the other one's columns of dz.",
+                    "swapped_slices"),
+            mistake("dz was split as if z were [h_prev, x]; the forward step put x first.", "split_h_first"),
+            mistake("dh_prev comes from the wrong end of dz: its columns overlap the ones that belong to x.",
+                    "wrong_end"),
+            mistake("dC_prev is passed back from the incoming dC_next alone, not from the cell's total "
+                    "gradient (both routes added).", "dC_prev_from_dC_next"),
         ],
-        pointer="go through the forward equations in reverse: do, dC (remember dC_next), df, di, dC_tilde, "
-        "dC_prev = dC * f; then each gate's da, dW = z.T @ da, db = da.sum(axis=0), dz = sum of da @ W.T; "
-        "dx = dz[:, :D], dh_prev = dz[:, D:]. Return (dx, dh_prev, dC_prev, grads).",
+        pointer="go back to your paper of section 2, which walks the forward equations from the last to the "
+        "first, and compare it line by line with your code: by which two routes "
+        "C_next reaches the loss, what each elementwise product sends to each of its factors, each squashing's "
+        "derivative written with its output, and the layout of z = [x, h_prev] (x first).",
     )
 
 
