@@ -112,25 +112,43 @@ def reference_lines(name: str) -> list[str]:
     return body_lines
 
 
-def solution_pieces(teacher_nb) -> dict[str, str]:
-    """{squashed piece: where it comes from} for every solution region and reference of a lesson.
+def solution_pieces(teacher_nb, name: str | None = None) -> dict[str, str]:
+    """{squashed piece: where it comes from} for the solution regions and references of a lesson
+    (of exercise ``name`` only, if given).
 
-    What the answer cells give the learner anyway (signature and docstring: the interface, e.g.
-    "cache: a tuple (x, h_prev, W_xh, W_hh, h_next)") is no solution, and is left out.
+    What the exercise gives the learner anyway is no solution and is left out: the answer cell's
+    signature and docstring (the interface, e.g. "cache: a tuple (x, h_prev, W_xh, W_hh, h_next)")
+    and the task's markdown cell just before it (e.g. "start from `model.initial_state(1)`").
     """
     pieces, given = {}, ""
-    for cell in teacher_nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
+    cells = teacher_nb.cells
+    for i, cell in enumerate(cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") and name in (None, meta["grade_id"].removesuffix("_answer")):
             lines = region(source(cell), "### BEGIN SOLUTION", "### END SOLUTION")
             given += squash(source(cell).replace("\n".join(lines), ""))
+            if i > 0 and cells[i - 1].cell_type == "markdown":
+                given += squash(source(cells[i - 1]))
             for line in lines:
                 for p in telling(line):
-                    pieces[p] = f"solution of {cell.metadata['nbgrader']['grade_id']}: {line.strip()}"
-    for name in exercises(teacher_nb):
-        for line in reference_lines(name):
+                    pieces[p] = f"solution of {meta['grade_id']}: {line.strip()}"
+    for exercise in exercises(teacher_nb) if name is None else [name]:
+        for line in reference_lines(exercise):
             for p in telling(line):
-                pieces.setdefault(p, f"package reference of {name}: {line.strip()}")
-    return {p: where for p, where in pieces.items() if p not in given}
+                pieces.setdefault(p, f"package reference of {exercise}: {line.strip()}")
+    return {p: where for p, where in pieces.items() if p not in given and p not in GENERIC.get(name, ())}
+
+
+# Solution pieces that are also ordinary narrative code before the exercise, and why that is no spoiler.
+GENERIC = {
+    # Lesson 9 counts the story's tokens in section 2; the exercise is what to do with rare ones.
+    "replace_rare": {"counts=Counter(tokens)", "Counter(tokens)"},
+}
+
+
+def exercise_end(cells, name: str) -> int:
+    """The index of exercise ``name``'s check cell: after it, the lesson may show the package's version."""
+    return next(i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade_id") == f"{name}_check")
 
 
 def output_text(cell) -> str:
@@ -220,11 +238,15 @@ def editions(tmp_path_factory):
 def test_student_edition_holds_no_solution_code(editions, path):
     teacher = nbformat.read(path, as_version=4)
     student = nbformat.read(editions[path], as_version=4)
-    pieces = solution_pieces(teacher)
-    assert pieces, f"{path.name}: no solution text found to look for"
+    assert solution_pieces(teacher), f"{path.name}: no solution text found to look for"
     found = []
+    for name in exercises(teacher):
+        pieces, end = solution_pieces(teacher, name), exercise_end(teacher.cells, name)
+        # Up to its check cell (and its reveal cell's output), where the learner has not tried yet.
+        for i, cell in enumerate(student.cells[: end + 2]):
+            if i <= end or "reveal" in cell.metadata.get("tags", []):
+                found += [f"cell {i}: {w}" for w in leaks(source(cell) + "\n" + output_text(cell), pieces)]
     for i, cell in enumerate(student.cells):
-        found += [f"cell {i}: {w}" for w in leaks(source(cell) + "\n" + output_text(cell), pieces)]
         if cell.metadata.get("nbgrader", {}).get("solution"):
             assert "raise NotImplementedError()" in source(cell), f"cell {i}: the stub is missing"
     assert not found, f"{editions[path]} gives solutions away:\n" + "\n".join(found)
@@ -315,6 +337,17 @@ def autograded(graded, path: Path, student: str) -> nbformat.NotebookNode:
     return nbformat.read(folder / path.name, as_version=4)
 
 
+def notebook_text(nb) -> str:
+    return "\n".join(source(c) + "\n" + output_text(c) for c in nb.cells)
+
+
+def submitted_text(graded, path: Path, student: str, editions) -> str:
+    """What this learner had before grading: their submission and the student edition, all cells."""
+    subs, _, _ = graded[path.parent]
+    [nb] = (subs / student).rglob(path.name)
+    return notebook_text(nbformat.read(nb, as_version=4)) + notebook_text(nbformat.read(editions[path], as_version=4))
+
+
 def feedback_text(graded, path: Path, student: str) -> str:
     _, out, _ = graded[path.parent]
     page = (out / "feedback" / student / f"{path.stem}.html").read_text()
@@ -349,18 +382,19 @@ def test_the_untouched_edition_gets_zero_and_runs_to_the_end(graded, path):
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
-def test_feedback_shows_no_hidden_test_and_no_solution(graded, path):
+def test_feedback_shows_no_hidden_test_and_no_solution(graded, editions, path):
+    """Feedback adds to what the learner had only scores and the checks' messages: no hidden test,
+    no reveal output, no solution (for the untouched edition, whose submission holds none)."""
     pieces = solution_pieces(nbformat.read(path, as_version=4))
     for student in ("untouched", "teacher"):
         text = feedback_text(graded, path, student)
         assert "BEGIN HIDDEN TESTS" not in text and "with hidden_cases()" not in text, f"{student}: hidden tests"
-        own = "\n".join(source(c) for c in autograded(graded, path, student).cells
-                        if c.metadata.get("nbgrader", {}).get("solution"))
-        assert not leaks(text, pieces, allowed=own), f"{student}'s feedback for {path.name}: {leaks(text, pieces, own)}"
+        had = submitted_text(graded, path, student, editions)
+        assert not leaks(text, pieces, allowed=had), f"{student}'s feedback for {path.name}: {leaks(text, pieces, had)}"
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m[0])
-def test_a_planted_mistake_gets_partial_marks_and_named_feedback(graded, mistake):
+def test_a_planted_mistake_gets_partial_marks_and_named_feedback(graded, editions, mistake):
     student, path, exercise, old, new = mistake
     if path.parent not in graded:
         pytest.fail(f"{path} was not graded: is it still a lesson with exercises?")
@@ -375,10 +409,11 @@ def test_a_planted_mistake_gets_partial_marks_and_named_feedback(graded, mistake
     assert error.ename == "CheckFailed" and "known mistake" in error.evalue, error.evalue
     text = feedback_text(graded, path, student)
     assert squash(error.evalue) in squash(text), "the feedback misses the checker's message"
-    own = "\n".join(source(c) for c in autograded(graded, path, student).cells
-                    if c.metadata.get("nbgrader", {}).get("solution"))
-    pieces = solution_pieces(nbformat.read(path, as_version=4))
-    assert not leaks(text, pieces, allowed=own), leaks(text, pieces, own)
+    # Only what the learner did not have already would be a leak: here, the one exercise they got
+    # wrong, whose solution their own submission does not hold.
+    had = submitted_text(graded, path, student, editions)
+    pieces = solution_pieces(nbformat.read(path, as_version=4), exercise)
+    assert not leaks(text, pieces, allowed=had), leaks(text, pieces, had)
 
 
 def test_submissions_that_cannot_be_placed_are_refused(tmp_path):
