@@ -319,6 +319,12 @@ def graded(editions, tmp_path_factory):
             if path in lessons:
                 (subs / student).mkdir(parents=True, exist_ok=True)
                 nbformat.write(planted(path, exercise, old, new), subs / student / path.name)
+        if folder == FIXTURE:  # a function renamed: its check cell raises NameError, not CheckFailed
+            nb = nbformat.read(FIXTURE / "02_fixture.ipynb", as_version=4)
+            [cell] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "rnn_step_again_answer"]
+            cell.source = cell.source.replace("def rnn_step_again(", "def rnn_step_twice(")
+            (subs / "fixture-renamed").mkdir()
+            nbformat.write(nb, subs / "fixture-renamed" / "02_fixture.ipynb")
         out = tmp / f"grades-{len(results)}"
         scores = autograde.grade(subs, out, folder)
         results[folder] = (subs, out, scores)
@@ -414,6 +420,22 @@ def test_a_planted_mistake_gets_partial_marks_and_named_feedback(graded, edition
     had = submitted_text(graded, path, student, editions)
     pieces = solution_pieces(nbformat.read(path, as_version=4), exercise)
     assert not leaks(text, pieces, allowed=had), leaks(text, pieces, had)
+
+
+def test_a_traceback_in_the_feedback_shows_no_solution(graded, editions):
+    """A check cell that raises something else (here NameError: the learner renamed the function)
+    gets a traceback in the feedback, which quotes the hidden tests' lines: they only call the
+    checker, so no solution appears."""
+    path = FIXTURE / "02_fixture.ipynb"
+    scores = lesson_scores(graded, path, "fixture-renamed")
+    assert scores == {"rnn_step_forward_check": (2.0, 2.0), "rnn_step_again_check": (0.0, 1.0)}, scores
+    [cell] = [c for c in autograded(graded, path, "fixture-renamed").cells
+              if c.metadata.get("nbgrader", {}).get("grade_id") == "rnn_step_again_check"]
+    assert [o.ename for o in cell.outputs if o.output_type == "error"] == ["NameError"]
+    text = feedback_text(graded, path, "fixture-renamed")
+    had = submitted_text(graded, path, "fixture-renamed", editions)
+    pieces = solution_pieces(nbformat.read(path, as_version=4))
+    assert "NameError" in text and not leaks(text, pieces, allowed=had), leaks(text, pieces, had)
 
 
 def test_submissions_that_cannot_be_placed_are_refused(tmp_path):
