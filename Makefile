@@ -14,10 +14,13 @@ LATEST := .venv-latest
 # Jupyter refuses to start as root (as in many containers) unless told it may.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test data venv lint bench notebooks determinism mutants test-latest update-constraints clean help
+.PHONY: lab lab-teacher student autograde test data venv lint bench notebooks determinism mutants test-latest update-constraints clean help
 
 help:
-	@echo "make lab    - open the notebooks in JupyterLab (sets everything up first)"
+	@echo "make lab    - open the lessons in JupyterLab, student edition: exercises to write (sets everything up first)"
+	@echo "make lab-teacher - open the teacher's edition (notebooks/, solutions in place)"
+	@echo "make student - generate the student edition with nbgrader: student/ and build/course/ (docs/teaching.md)"
+	@echo "make autograde SUBMISSIONS=dir - grade dir/<student>/NN_name.ipynb: scores and feedback in build/grades/"
 	@echo "make test   - unit tests, ruff and every notebook re-executed under nbval"
 	@echo "make data   - download Kafka's Metamorphosis into data/"
 	@echo "make bench  - training-speed benchmark (see bench/)"
@@ -39,8 +42,30 @@ venv: $(STAMP)
 data: $(STAMP)
 	$(PY) -m lstm_lab.data
 
-lab: data
+# The student edition: exercises as stubs to write, checkers to run (see docs/teaching.md).
+lab: student
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) $(ARGS) student/
+
+# The teacher's edition, the source of truth: solutions written and executed.
+lab-teacher: data
 	$(VENV)/bin/jupyter lab $(LAB_FLAGS) $(ARGS) notebooks/
+
+# nbgrader needs `alembic`, which is in the venv's bin: put it on PATH for nbgrader and its tools.
+NBGRADER_ENV := PATH="$(abspath $(VENV))/bin:$$PATH"
+
+# student/NN_name.ipynb from notebooks/ via nbgrader (build/course/ is its course directory).
+# Rebuilt when a lesson or the config changes; the tool fails loudly on a broken nbgrader_config.py.
+STUDENT_STAMP := student/.generated
+student: data $(STUDENT_STAMP)
+
+$(STUDENT_STAMP): $(wildcard notebooks/[0-9][0-9]*_*.ipynb) nbgrader_config.py tools/student_edition.py $(STAMP)
+	$(NBGRADER_ENV) $(PY) tools/student_edition.py
+	@touch $@
+
+# make autograde SUBMISSIONS=dir: dir/<student>/NN_name.ipynb (docs/teaching.md, "Grading").
+autograde: data
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make autograde SUBMISSIONS=dir (dir/<student>/NN_name.ipynb)" >&2; exit 2; }
+	$(NBGRADER_ENV) $(PY) tools/autograde.py "$(SUBMISSIONS)" $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -88,4 +113,4 @@ mutants: data
 	$(PY) tools/mutants.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) $(LATEST) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LATEST) .pytest_cache .ruff_cache .hypothesis student
