@@ -14,7 +14,7 @@ import os
 
 from nbgrader.converters.generate_assignment import GenerateAssignment
 from nbgrader.converters.generate_feedback import GenerateFeedback
-from nbgrader.preprocessors import ClearHiddenTests, ClearOutput
+from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, NbGraderPreprocessor
 
 c = get_config()  # noqa: F821 (nbgrader defines get_config when it loads this file)
 
@@ -44,10 +44,29 @@ class ClearGradedCellOutput(ClearOutput):
         return cell, resources
 
 
+REVEAL_NOTE = ("# A spoiler: lstm_lab's own answer. Run it only after your own attempt:\n"
+               "# remove the '# ' in front of show_solution, then run this cell.\n")
+
+
+class DisarmReveal(NbGraderPreprocessor):
+    """Comment out the ``show_solution(...)`` call of each reveal cell.
+
+    In the teacher's edition a reveal cell shows the package's answer after the check. A student
+    who presses Run All would get that spoiler without asking for it, so in the student edition the
+    call is a comment the learner uncomments on purpose.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and "reveal" in cell.metadata.get("tags", []):
+            lines = cell.source.splitlines()
+            cell.source = REVEAL_NOTE + "\n".join(f"# {line}" if line.strip() else line for line in lines)
+        return cell, resources
+
+
 # .default(), not .default_value (that is Undefined for this trait).
 c.GenerateAssignment.preprocessors = [
     ClearGradedCellOutput if p is ClearOutput else p for p in GenerateAssignment.preprocessors.default()
-]
+] + [DisarmReveal]
 
 # Autograding re-executes whole lessons; nbgrader's default of 30 s per cell is shorter than a
 # lesson's training cells on a loaded machine.

@@ -262,6 +262,16 @@ def test_student_edition_keeps_the_narrative_outputs(editions):
     assert revealed and teacher.cells[revealed[0]].outputs and not student.cells[revealed[0]].outputs
 
 
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_run_all_in_the_student_edition_reveals_nothing(editions, path):
+    """A reveal cell's show_solution is a comment there: only a learner who uncomments it sees the answer."""
+    student = nbformat.read(editions[path], as_version=4)
+    for cell in [c for c in student.cells if "reveal" in c.metadata.get("tags", [])]:
+        lines = source(cell).splitlines()
+        assert all(line.startswith("#") for line in lines if line.strip()), source(cell)
+        assert any("# show_solution(" in line for line in lines), source(cell)
+
+
 def test_a_broken_config_fails_loudly(tmp_path):
     broken = tmp_path / "nbgrader_config.py"
     broken.write_text((ROOT / "nbgrader_config.py").read_text().replace("ClearGradedCellOutput if", "p if"))

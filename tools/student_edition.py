@@ -90,6 +90,9 @@ def check_config(config: Path = CONFIG) -> None:
             f"{config}: GenerateAssignment.preprocessors must replace nbgrader's ClearOutput by "
             f"ClearGradedCellOutput (found {names}); otherwise the lessons lose their figures."
         )
+    if "DisarmReveal" not in names:
+        raise SetupError(f"{config}: GenerateAssignment.preprocessors must include DisarmReveal; otherwise Run All "
+                         "in the student edition prints every reveal cell's spoiler.")
     feedback = list(cfg.GenerateFeedback.get("preprocessors", []))
     if ClearHiddenTests not in feedback or "ClearRevealOutput" not in [p.__name__ for p in feedback]:
         raise SetupError(f"{config}: GenerateFeedback.preprocessors must include ClearHiddenTests and "
@@ -135,6 +138,9 @@ def check_release(source: Path, release: Path) -> None:
             continue
         if _cleared(s) and r.outputs:
             raise SetupError(f"{release}, cell {i}: an answer, check or reveal cell kept its output.")
+        if "reveal" in r.metadata.get("tags", []) and re.search(r"^\s*show_solution\(", text, flags=re.M):
+            raise SetupError(f"{release}, cell {i}: a reveal cell would print its spoiler on Run All. Is "
+                             f"DisarmReveal active in {CONFIG.name}?")
         if not _cleared(s) and len(r.outputs) != len(s.outputs):
             raise SetupError(
                 f"{release}, cell {i}: a narrative cell lost its output. Is ClearGradedCellOutput "
