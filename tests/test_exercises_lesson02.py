@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_exercises_lesson01 import (
+from exercise_cells import (
     answer_source,
     assert_exercise_cells_follow_the_convention,
-    assert_no_solution_line,
+    assert_gives_nothing_away,
+    assert_no_show_source_before,
     define,
     solution_lines,
     student_stub,
@@ -28,6 +29,7 @@ def _notebook_function(name: str, source: str | None = None):
 
 def test_lesson_2s_exercises_follow_the_convention_and_show_no_answer_early():
     assert_exercise_cells_follow_the_convention(LESSON, ["rnn_step_forward", "rnn_forward"])
+    assert_no_show_source_before(LESSON, ["rnn_step_forward", "rnn_forward"])
 
 
 # ----- rnn_step_forward -----------------------------------------------------------------------
@@ -65,7 +67,7 @@ def test_the_student_editions_step_stub_is_not_written_yet():
     result = check_rnn_step_forward(stub)
     assert not result.passed and "rnn_step_forward is not written yet" in result.message, result.message
     assert "known mistake" not in result.message and "Pointer" not in check_rnn_step_forward(stub).message
-    assert_no_solution_line(result.message, solution_lines(answer_source(LESSON, "rnn_step_forward")))
+    assert_gives_nothing_away(result.message, solution_lines(answer_source(LESSON, "rnn_step_forward"), min_length=1))
 
 
 @pytest.mark.parametrize(
@@ -79,14 +81,14 @@ def test_the_student_editions_step_stub_is_not_written_yet():
     ],
 )
 def test_classic_step_mistakes_are_named_then_pointed_at(mistake, named):
-    lines = solution_lines(answer_source(LESSON, "rnn_step_forward"))
+    lines = solution_lines(answer_source(LESSON, "rnn_step_forward"), min_length=1)
     first = check_rnn_step_forward(_step(mistake))
     assert not first.passed and "\nThis is a known mistake: " in first.message and named in first.message, first.message
     assert "h_next has the right shape" in first.message and "Pointer" not in first.message
     second = check_rnn_step_forward(_step(mistake))
     assert "Pointer (attempt 2): equation (1)" in second.message, second.message
     for message in (first.message, second.message):
-        assert_no_solution_line(message, lines)
+        assert_gives_nothing_away(message, lines)
         assert "np.tanh" not in message and "@" not in message, message
 
 
@@ -126,7 +128,7 @@ def test_the_student_editions_loop_stub_is_not_written_yet():
     stub = _notebook_function("rnn_forward", student_stub(answer_source(LESSON, "rnn_forward")))
     result = check_rnn_forward(stub)
     assert not result.passed and "rnn_forward is not written yet" in result.message, result.message
-    assert_no_solution_line(result.message, solution_lines(answer_source(LESSON, "rnn_forward")))
+    assert_gives_nothing_away(result.message, solution_lines(answer_source(LESSON, "rnn_forward"), min_length=1))
 
 
 @pytest.mark.parametrize(
@@ -139,14 +141,14 @@ def test_the_student_editions_loop_stub_is_not_written_yet():
     ],
 )
 def test_classic_loop_mistakes_are_named_then_pointed_at(mistake, named):
-    lines = solution_lines(answer_source(LESSON, "rnn_forward"))
+    lines = solution_lines(answer_source(LESSON, "rnn_forward"), min_length=1)
     first = check_rnn_forward(_loop(mistake))
     assert not first.passed and "\nThis is a known mistake: " in first.message and named in first.message, first.message
     assert "Pointer" not in first.message
     second = check_rnn_forward(_loop(mistake))
     assert "Pointer (attempt 2): read equation (1)" in second.message, second.message
     for message in (first.message, second.message):
-        assert_no_solution_line(message, lines)
+        assert_gives_nothing_away(message, lines)
         assert "range(" not in message and "[:, t]" not in message, message
 
 

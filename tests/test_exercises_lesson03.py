@@ -8,13 +8,21 @@ check shows a line of the solution.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
+from exercise_cells import (
+    answer_source,
+    assert_exercise_cells_follow_the_convention,
+    assert_gives_nothing_away,
+    assert_nothing_shown_before_check,
+    define,
+    grade_ids,
+    notebook_cells,
+    solution_lines,
+    student_stub,
+)
 
 from lstm_lab.activations import softmax
 from lstm_lab.checking import hidden_cases
@@ -28,44 +36,26 @@ from lstm_lab.gradcheck import numerical_gradient
 from lstm_lab.losses import softmax_cross_entropy
 from lstm_lab.rnn import rnn_backward, rnn_step_backward
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "03_rnn_backprop.ipynb"
-SOLUTION = re.compile(r"( *)### BEGIN SOLUTION\n.*?### END SOLUTION", re.DOTALL)
+LESSON = "03_rnn_backprop.ipynb"
 EXERCISES = {"numerical_gradient": check_numerical_gradient, "rnn_step_backward": check_rnn_step_backward}
-
-
-def _cells() -> list:
-    return nbformat.read(NOTEBOOK, as_version=4).cells
-
-
-def _answer_source(name: str) -> str:
-    (cell,) = [c for c in _cells() if c.metadata.get("nbgrader", {}).get("grade_id") == f"{name}_answer"]
-    return cell.source
-
-
-def _define(source: str, name: str) -> Callable:
-    namespace: dict = {"np": np, "Callable": Callable}
-    exec(source, namespace)
-    return namespace[name]
+NAMESPACE = {"np": np, "Callable": Callable}
 
 
 def _notebook_solution(name: str) -> Callable:
-    return _define(_answer_source(name), name)
+    return define(answer_source(LESSON, name), name, NAMESPACE)
 
 
 def _stub(name: str) -> Callable:
     """The answer cell as nbgrader releases it: the solution region replaced by a stub."""
-    return _define(SOLUTION.sub(r"\1raise NotImplementedError()", _answer_source(name)), name)
+    return define(student_stub(answer_source(LESSON, name)), name, NAMESPACE)
 
 
 def _solution_lines(name: str) -> list[str]:
-    region = SOLUTION.search(_answer_source(name)).group(0).splitlines()[1:-1]
-    lines = [line.split("#")[0].strip() for line in region]
-    return [line for line in lines if len(line) >= 10]
+    return solution_lines(answer_source(LESSON, name), min_length=10)
 
 
 def _assert_reveals_nothing(message: str, name: str) -> None:
-    for line in _solution_lines(name):
-        assert line not in message, (line, message)
+    assert_gives_nothing_away(message, _solution_lines(name))
 
 
 # ----- every exercise -----------------------------------------------------------------------------
@@ -89,30 +79,20 @@ def test_the_reference_and_the_notebooks_solution_pass_also_on_hidden_cases(name
 
 
 def test_no_markdown_and_no_output_before_a_check_shows_a_solution_line():
-    cells = _cells()
     for name in EXERCISES:
-        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in cells]
-        check_at = ids.index(f"{name}_check")
-        for cell in cells[:check_at]:
-            shown = [cell.source] if cell.cell_type == "markdown" else [
-                str(o.get("text", "")) + str(o.get("data", {})) for o in cell.get("outputs", [])]
-            for text in shown:
-                _assert_reveals_nothing(text, name)
+        assert_nothing_shown_before_check(LESSON, name, _solution_lines(name))
 
 
 def test_exercise_cells_follow_the_convention():
-    cells = _cells()
-    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in cells]
+    assert_exercise_cells_follow_the_convention(LESSON, list(EXERCISES), min_length=10)
+    cells = notebook_cells(LESSON)
+    ids = grade_ids(cells)
     for name in EXERCISES:
-        a = ids.index(f"{name}_answer")
-        check, reveal = cells[a + 1], cells[a + 2]
-        assert ids[a + 1] == f"{name}_check" and "raises-exception" in check.metadata["tags"]
-        assert check.source.startswith(f"check_{name}({name}).assert_ok()\n### BEGIN HIDDEN TESTS\n")
-        assert "reveal" in reveal.metadata["tags"] and reveal.source == f'show_solution("{name}")'
-        stored = "".join(o.get("text", "") for o in check.outputs)
+        stored = "".join("".join(o.get("text", "")) for o in cells[ids.index(f"{name}_check")]["outputs"])
         assert stored.startswith(f"✓ {name} matches the reference"), stored
-    assert not any("show.source(rnn_step_backward" in c.source for c in cells)
-    assert "**Time:** about 50 minutes" in cells[0].source
+    sources = ["".join(c["source"]) for c in cells]
+    assert not any("show.source(rnn_step_backward" in source for source in sources)
+    assert "**Time:** about 50 minutes" in sources[0]
 
 
 # ----- the centred difference: realistic wrong answers ----------------------------------------
