@@ -8,50 +8,32 @@ failure adds the pointer, and no message contains a line of the notebook's solut
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from exercise_cells import (  # noqa: F401 (fresh_attempts: an autouse fixture)
+    NOTEBOOKS,
+    answer_source,
+    assert_gives_nothing_away,
+    define,
+    fresh_attempts,
+    solution_lines,
+)
 
 from lstm_lab.activations import softmax
-from lstm_lab.checking import hidden_cases, reset_attempts
+from lstm_lab.checking import hidden_cases
 from lstm_lab.exercises import check_adam_update, check_best_up_to, check_temperature_softmax
 from lstm_lab.exercises.lesson07 import _adam_reference, best_up_to
 from lstm_lab.sampling import temperature_softmax
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 LESSON_7 = NOTEBOOKS / "07_lstm_training.ipynb"
 LESSON_7B = NOTEBOOKS / "07b_rnn_vs_lstm.ipynb"
 
 
-@pytest.fixture(autouse=True)
-def fresh_attempts():
-    reset_attempts()
-    yield
-    reset_attempts()
-
-
-def answer_cell(notebook: Path, name: str) -> str:
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == f"{name}_answer":
-            return "".join(cell["source"])
-    raise AssertionError(f"{notebook.name} has no answer cell {name}_answer")
-
-
-def solution_lines(notebook: Path, name: str) -> list[str]:
-    """The non-trivial code lines of the answer cell's solution region, comments dropped."""
-    region = re.search(r"### BEGIN SOLUTION\n(.*?)\n\s*### END SOLUTION", answer_cell(notebook, name), re.S)
-    assert region, f"{name}: no solution region"
-    lines = [line.split("#")[0].strip() for line in region.group(1).splitlines()]
-    return [line for line in lines if len(line) >= 12]
-
-
 def notebook_solution(notebook: Path, name: str):
-    namespace = {"np": np}
-    exec(answer_cell(notebook, name), namespace)  # the teacher's solution, as a learner would run it
-    return namespace[name]
+    """The teacher's solution from the answer cell, as a learner would run it."""
+    return define(answer_source(notebook, name), name, {"np": np})
 
 
 def stub(*args):
@@ -59,8 +41,7 @@ def stub(*args):
 
 
 def assert_no_solution_in(message: str, notebook: Path, name: str) -> None:
-    for line in solution_lines(notebook, name):
-        assert line not in message, f"the message shows the solution line {line!r}:\n{message}"
+    assert_gives_nothing_away(message, solution_lines(answer_source(notebook, name)))
 
 
 # ----- Adam ------------------------------------------------------------------------------------

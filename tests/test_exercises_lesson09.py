@@ -7,55 +7,42 @@ a second failure adds the conceptual pointer; and no message contains a line of 
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
+from exercise_cells import (  # noqa: F401 (fresh_attempts: an autouse fixture)
+    answer_source,
+    assert_gives_nothing_away,
+    define,
+    fresh_attempts,
+    solution_lines,
+)
 
-from lstm_lab.checking import hidden_cases, reset_attempts
+from lstm_lab.checking import hidden_cases
 from lstm_lab.exercises import check_replace_rare, check_tokenize_words, lesson09
 from lstm_lab.vocab import replace_rare, tokenize_words
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "09_korean_words.ipynb"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_attempts():
-    reset_attempts()
-    yield
-    reset_attempts()
-
-
-def _answer_cell(grade_id: str) -> str:
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    (cell,) = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id]
-    return "".join(cell["source"])
+LESSON = "09_korean_words.ipynb"
 
 
 def _notebook_function(name: str):
     """The teacher's solution from the lesson's answer cell, defined as the lesson defines it."""
     namespace = {"np": np, "Counter": Counter, "unicodedata": unicodedata}
-    exec(_answer_cell(f"{name}_answer"), namespace)
-    return namespace[name]
+    return define(answer_source(LESSON, name), name, namespace)
 
 
 def _solution_lines(name: str) -> list[str]:
-    """The non-trivial code lines of the answer cell's solution region, comments removed."""
-    region = re.search(r"### BEGIN SOLUTION\n(.*?)\n\s*### END SOLUTION", _answer_cell(f"{name}_answer"), re.S)
-    assert region, f"{name}: no solution region in the answer cell"
-    lines = [line.split("  #")[0].strip() for line in region.group(1).splitlines()]
-    lines = [line for line in lines if len(line) >= 12 and not line.startswith("#")]
+    """The non-trivial code lines of the answer cell's solution region (at least two)."""
+    lines = solution_lines(answer_source(LESSON, name))
     assert len(lines) >= 2
     return lines
 
 
 def _assert_no_solution_line(name: str, message: str) -> None:
-    for line in _solution_lines(name):
-        assert line not in message, f"the message gives the solution line {line!r} away:\n{message}"
+    assert_gives_nothing_away(message, _solution_lines(name))
 
 
 # ----- the tokeniser -------------------------------------------------------------------------
