@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from lstm_lab.checking import reset_attempts
+from lstm_lab.checking import CheckResult, reset_attempts
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -96,6 +96,23 @@ def assert_gives_nothing_away(message: str, lines: Iterable[str]) -> None:
     """No line of ``lines`` (solution or reference code) stands in ``message``."""
     leaked = [line for line in lines if line in message]
     assert not leaked, f"the message gives away the solution code {leaked}:\n{message}"
+
+
+def assert_named_then_pointed(checker: Callable[[Callable[..., Any]], CheckResult], wrong: Callable[..., Any],
+                              named: str, secrets: Iterable[str],
+                              pointer: str = "Pointer (attempt 2)") -> tuple[CheckResult, CheckResult]:
+    """A wrong answer's first failure names its mistake (``named``) and gives no pointer yet; the second
+    failure adds ``pointer``; neither gives a line of ``secrets`` away. Returns both results.
+    """
+    secrets = list(secrets)
+    first = checker(wrong)
+    assert not first.passed and "\nThis is a known mistake: " in first.message and named in first.message, first.message
+    assert "Pointer" not in first.message
+    second = checker(wrong)
+    assert pointer in second.message, second.message
+    for message in (first.message, second.message):
+        assert_gives_nothing_away(message, secrets)
+    return first, second
 
 
 def shown_text(cell: dict[str, Any]) -> list[str]:

@@ -10,6 +10,7 @@ from exercise_cells import (
     answer_source,
     assert_exercise_cells_follow_the_convention,
     assert_gives_nothing_away,
+    assert_named_then_pointed,
     assert_no_show_source_before,
     define,
     solution_lines,
@@ -78,13 +79,8 @@ def test_the_student_editions_streams_stub_is_not_written_yet():
 def test_classic_streams_mistakes_are_named_then_pointed_at(mistake, named):
     lines = solution_lines(answer_source(LESSON, "make_streams"), min_length=1)
     lines += ["reshape(batch_size, L)", "// batch_size"]
-    first = check_make_streams(_streams(mistake))
-    assert not first.passed and "\nThis is a known mistake: " in first.message and named in first.message, first.message
-    assert "Pointer" not in first.message
-    second = check_make_streams(_streams(mistake))
-    assert "Pointer (attempt 2): picture the book as B equal pieces" in second.message, second.message
-    for message in (first.message, second.message):
-        assert_gives_nothing_away(message, lines)
+    assert_named_then_pointed(check_make_streams, _streams(mistake), named, lines,
+                              pointer="Pointer (attempt 2): picture the book as B equal pieces")
 
 
 # ----- windows --------------------------------------------------------------------------------
@@ -144,14 +140,9 @@ def test_a_generator_that_raises_while_iterating_is_not_written_yet_too():
 )
 def test_classic_windows_mistakes_are_named_then_pointed_at(mistake, first_difference, named):
     lines = solution_lines(answer_source(LESSON, "windows"), min_length=1) + ["(L - 1) // T", "k * T"]
-    first = check_windows(_windows(mistake))
-    assert not first.passed and first_difference in first.message, first.message
-    assert "\nThis is a known mistake: " in first.message and named in first.message, first.message
-    assert "Pointer" not in first.message
-    second = check_windows(_windows(mistake))
-    assert "Pointer (attempt 2): write out, for T = 3" in second.message, second.message
-    for message in (first.message, second.message):
-        assert_gives_nothing_away(message, lines)
+    first, _ = assert_named_then_pointed(check_windows, _windows(mistake), named, lines,
+                                         pointer="Pointer (attempt 2): write out, for T = 3")
+    assert first_difference in first.message, first.message
 
 
 def test_the_visible_cases_tell_every_count_mistake():

@@ -8,6 +8,7 @@ from exercise_cells import (
     answer_source,
     assert_exercise_cells_follow_the_convention,
     assert_gives_nothing_away,
+    assert_named_then_pointed,
     assert_no_show_source_before,
     define,
     solution_lines,
@@ -82,13 +83,10 @@ def test_the_student_editions_step_stub_is_not_written_yet():
 )
 def test_classic_step_mistakes_are_named_then_pointed_at(mistake, named):
     lines = solution_lines(answer_source(LESSON, "rnn_step_forward"), min_length=1)
-    first = check_rnn_step_forward(_step(mistake))
-    assert not first.passed and "\nThis is a known mistake: " in first.message and named in first.message, first.message
-    assert "h_next has the right shape" in first.message and "Pointer" not in first.message
-    second = check_rnn_step_forward(_step(mistake))
-    assert "Pointer (attempt 2): equation (1)" in second.message, second.message
+    first, second = assert_named_then_pointed(check_rnn_step_forward, _step(mistake), named, lines,
+                                              pointer="Pointer (attempt 2): equation (1)")
+    assert "h_next has the right shape" in first.message
     for message in (first.message, second.message):
-        assert_gives_nothing_away(message, lines)
         assert "np.tanh" not in message and "@" not in message, message
 
 
@@ -142,13 +140,9 @@ def test_the_student_editions_loop_stub_is_not_written_yet():
 )
 def test_classic_loop_mistakes_are_named_then_pointed_at(mistake, named):
     lines = solution_lines(answer_source(LESSON, "rnn_forward"), min_length=1)
-    first = check_rnn_forward(_loop(mistake))
-    assert not first.passed and "\nThis is a known mistake: " in first.message and named in first.message, first.message
-    assert "Pointer" not in first.message
-    second = check_rnn_forward(_loop(mistake))
-    assert "Pointer (attempt 2): read equation (1)" in second.message, second.message
+    first, second = assert_named_then_pointed(check_rnn_forward, _loop(mistake), named, lines,
+                                              pointer="Pointer (attempt 2): read equation (1)")
     for message in (first.message, second.message):
-        assert_gives_nothing_away(message, lines)
         assert "range(" not in message and "[:, t]" not in message, message
 
 

@@ -16,6 +16,7 @@ from exercise_cells import (
     answer_source,
     assert_exercise_cells_follow_the_convention,
     assert_gives_nothing_away,
+    assert_named_then_pointed,
     assert_nothing_shown_before_check,
     define,
     grade_ids,
@@ -142,13 +143,7 @@ def on_a_copy(f, x, index, h=1e-5):
     ],
 )
 def test_numerical_gradient_mistakes_are_named_and_the_second_attempt_gets_the_pointer(wrong, words):
-    first = check_numerical_gradient(wrong)
-    assert not first.passed and "This is a known mistake:" in first.message and words in first.message
-    assert "Pointer" not in first.message
-    second = check_numerical_gradient(wrong)
-    assert "Pointer (attempt 2)" in second.message
-    for message in (first.message, second.message):
-        _assert_reveals_nothing(message, "numerical_gradient")
+    assert_named_then_pointed(check_numerical_gradient, wrong, words, _solution_lines("numerical_gradient"))
 
 
 # ----- one step backwards: realistic wrong answers -------------------------------------------
@@ -201,15 +196,8 @@ def bias_not_summed(dh_next, cache):
     ],
 )
 def test_step_backward_mistakes_are_named_and_the_second_attempt_gets_the_pointer(wrong, first_wrong, words):
-    first = check_rnn_step_backward(wrong)
-    assert not first.passed
+    first, _ = assert_named_then_pointed(check_rnn_step_backward, wrong, words, _solution_lines("rnn_step_backward"))
     assert first.message.startswith(f"✗ rnn_step_backward, case 1 of 3: {first_wrong} has the right shape")
-    assert "This is a known mistake:" in first.message and words in first.message
-    assert "Pointer" not in first.message
-    second = check_rnn_step_backward(wrong)
-    assert "Pointer (attempt 2)" in second.message
-    for message in (first.message, second.message):
-        _assert_reveals_nothing(message, "rnn_step_backward")
 
 
 def test_a_bias_gradient_not_summed_over_the_batch_is_told_by_its_shape():

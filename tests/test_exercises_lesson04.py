@@ -16,6 +16,7 @@ from exercise_cells import (
     answer_source,
     assert_exercise_cells_follow_the_convention,
     assert_gives_nothing_away,
+    assert_named_then_pointed,
     assert_nothing_shown_before_check,
     define,
     grade_ids,
@@ -57,13 +58,7 @@ def _assert_reveals_nothing(message: str, name: str) -> None:
 
 
 def _named_with_pointer_on_retry(checker: Callable, wrong: Callable, words: str, name: str) -> None:
-    first = checker(wrong)
-    assert not first.passed and "This is a known mistake:" in first.message and words in first.message, first.message
-    assert "Pointer" not in first.message
-    second = checker(wrong)
-    assert "Pointer (attempt 2)" in second.message
-    for message in (first.message, second.message):
-        _assert_reveals_nothing(message, name)
+    assert_named_then_pointed(checker, wrong, words, _solution_lines(name))
 
 
 # ----- every exercise -----------------------------------------------------------------------------

@@ -13,11 +13,11 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from exercise_cells import (  # noqa: F401 (fresh_attempts: an autouse fixture)
+from exercise_cells import (
     answer_source,
     assert_gives_nothing_away,
+    assert_named_then_pointed,  # noqa: F401 (fresh_attempts: an autouse fixture)
     define,
-    fresh_attempts,
     solution_lines,
 )
 
@@ -157,12 +157,7 @@ def test_tokenize_realistic_wrong_answers_are_named(learner, named):
 
 @pytest.mark.parametrize("mistake", lesson09.TOKENIZE_MISTAKES, ids=lambda m: m.outputs.__name__)
 def test_every_tokenize_mistake_is_named_and_the_second_attempt_gets_the_pointer(mistake):
-    first = check_tokenize_words(mistake.outputs)
-    assert not first.passed and mistake.what in first.message and "Pointer" not in first.message, first.message
-    second = check_tokenize_words(mistake.outputs)
-    assert "Pointer (attempt 2)" in second.message, second.message
-    for message in (first.message, second.message):
-        _assert_no_solution_line("tokenize_words", message)
+    assert_named_then_pointed(check_tokenize_words, mistake.outputs, mistake.what, _solution_lines("tokenize_words"))
 
 
 def test_tokenize_says_which_token_differs():
@@ -233,13 +228,9 @@ def _counts_as_it_reads(tokens, min_count):
     ],
 )
 def test_replace_rare_wrong_answers_are_named_then_pointed(learner, named):
-    first = check_replace_rare(learner)
-    assert not first.passed and "This is a known mistake" in first.message and named in first.message, first.message
-    assert "Pointer" not in first.message
-    second = check_replace_rare(learner)
-    assert "Pointer (attempt 2)" in second.message and "WHOLE list" in second.message
+    first, second = assert_named_then_pointed(check_replace_rare, learner, named, _solution_lines("replace_rare"))
+    assert "WHOLE list" in second.message
     for message in (first.message, second.message):
-        _assert_no_solution_line("replace_rare", message)
         assert ">= min_count" not in message and "Counter(" not in message
 
 

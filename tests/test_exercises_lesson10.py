@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from exercise_cells import (  # noqa: F401 (fresh_attempts: an autouse fixture)
+from exercise_cells import (
     answer_source,
     assert_gives_nothing_away,
+    assert_named_then_pointed,  # noqa: F401 (fresh_attempts: an autouse fixture)
     define,
-    fresh_attempts,
     solution_lines,
 )
 
@@ -84,13 +84,9 @@ def _cov_over_std(values, feature):
      (_cov_over_std, "T / (T - 1)")],
 )
 def test_correlations_wrong_answers_are_named_then_pointed(learner, named):
-    first = check_correlations(learner)
-    assert not first.passed and "This is a known mistake" in first.message and named in first.message, first.message
-    assert "Pointer" not in first.message
-    second = check_correlations(learner)
-    assert "Pointer (attempt 2)" in second.message and "section 3" in second.message
+    first, second = assert_named_then_pointed(check_correlations, learner, named, _solution_lines("correlations"))
+    assert "section 3" in second.message
     for message in (first.message, second.message):
-        _assert_no_solution_line("correlations", message)
         assert "values.mean(axis=0)" not in message and "np.sqrt" not in message
 
 
@@ -202,13 +198,9 @@ def _untrained_only(values, feature, untrained_values, shifts, margin=0.1):
     ],
 )
 def test_null_control_wrong_answers_are_named_then_pointed(learner, named):
-    first = check_null_control(learner)
-    assert not first.passed and "This is a known mistake" in first.message and named in first.message, first.message
-    assert "Pointer" not in first.message
-    second = check_null_control(learner)
-    assert "Pointer (attempt 2)" in second.message and "BEST cell" in second.message
+    first, second = assert_named_then_pointed(check_null_control, learner, named, _solution_lines("null_control"))
+    assert "BEST cell" in second.message
     for message in (first.message, second.message):
-        _assert_no_solution_line("null_control", message)
         assert "np.roll(" not in message and ".max()" not in message
 
 
