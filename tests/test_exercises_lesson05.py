@@ -9,6 +9,7 @@ import pytest
 from exercise_cells import (  # noqa: F401 (fresh_attempts: an autouse fixture)
     answer_source,
     assert_gives_nothing_away,
+    assert_named_then_pointed,
     define,
     edited,
     fresh_attempts,
@@ -100,14 +101,8 @@ WRONG_ANSWERS = {
 @pytest.mark.parametrize("case", list(WRONG_ANSWERS), ids=list(WRONG_ANSWERS))
 def test_each_classic_mistake_is_named_and_the_second_attempt_gets_the_pointer(case):
     (old, new), words = WRONG_ANSWERS[case]
-    first = check_lstm_step_forward(with_line(old, new))
-    assert not first.passed, first.message
-    assert "\nThis is a known mistake: " in first.message and words in first.message, first.message
-    assert "Pointer" not in first.message, first.message
-    assert_gives_nothing_away(first.message, SECRETS)
-    second = check_lstm_step_forward(with_line(old, new))
-    assert "Pointer (attempt 2): go through the equations of section 2" in second.message, second.message
-    assert_gives_nothing_away(second.message, SECRETS)
+    assert_named_then_pointed(check_lstm_step_forward, with_line(old, new), words, SECRETS,
+                              pointer="Pointer (attempt 2): go through the equations of section 2")
 
 
 def test_an_unknown_mistake_says_what_differs_without_claiming_a_known_one():

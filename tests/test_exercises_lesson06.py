@@ -9,6 +9,7 @@ import pytest
 from exercise_cells import (  # noqa: F401 (fresh_attempts: an autouse fixture)
     answer_source,
     assert_gives_nothing_away,
+    assert_named_then_pointed,
     define,
     edited,
     fresh_attempts,
@@ -111,15 +112,9 @@ WRONG_ANSWERS = {
 @pytest.mark.parametrize("case", list(WRONG_ANSWERS), ids=list(WRONG_ANSWERS))
 def test_each_classic_mistake_is_named_and_the_second_attempt_gets_the_pointer(case):
     changes, first_wrong, words = WRONG_ANSWERS[case]
-    first = check_lstm_step_backward(with_lines(*changes))
-    assert not first.passed, first.message
+    first, _ = assert_named_then_pointed(check_lstm_step_backward, with_lines(*changes), words, SECRETS,
+                                         pointer="Pointer (attempt 2): go back to your paper of section 2")
     assert f"case 1 of 3: {first_wrong} has " in first.message, first.message
-    assert "\nThis is a known mistake: " in first.message and words in first.message, first.message
-    assert "Pointer" not in first.message, first.message
-    assert_gives_nothing_away(first.message, SECRETS)
-    second = check_lstm_step_backward(with_lines(*changes))
-    assert "Pointer (attempt 2): go back to your paper of section 2" in second.message, second.message
-    assert_gives_nothing_away(second.message, SECRETS)
 
 
 def test_an_unknown_mistake_says_what_differs_without_claiming_a_known_one():
