@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from lstm_lab.checking import CheckResult, reset_attempts
+from lstm_lab.checking import CheckResult, hidden_cases, reset_attempts
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -96,6 +96,19 @@ def assert_gives_nothing_away(message: str, lines: Iterable[str]) -> None:
     """No line of ``lines`` (solution or reference code) stands in ``message``."""
     leaked = [line for line in lines if line in message]
     assert not leaked, f"the message gives away the solution code {leaked}:\n{message}"
+
+
+def assert_passes_also_on_hidden_cases(checker: Callable[[Callable[..., Any]], CheckResult], fn: Callable[..., Any],
+                                       hidden_words: str = "hidden") -> CheckResult:
+    """``fn`` passes ``checker`` on the visible cases, and on the hidden ones with a message saying
+    ``hidden_words``. Returns the visible result (its message is what the notebook stores).
+    """
+    result = checker(fn)
+    assert result.passed, result.message
+    with hidden_cases():
+        hidden = checker(fn)
+    assert hidden.passed and hidden_words in hidden.message, hidden.message
+    return result
 
 
 def assert_named_then_pointed(checker: Callable[[Callable[..., Any]], CheckResult], wrong: Callable[..., Any],

@@ -12,6 +12,7 @@ from exercise_cells import (
     assert_gives_nothing_away,
     assert_named_then_pointed,
     assert_no_show_source_before,
+    assert_passes_also_on_hidden_cases,
     define,
     solution_lines,
     student_stub,
@@ -55,11 +56,8 @@ def _streams(mistake: str | None = None):
 def test_the_streams_reference_and_the_lessons_own_solution_pass():
     assert check_make_streams(make_streams).passed
     mine = _notebook_function("make_streams")
-    result = check_make_streams(mine)
-    assert result.passed and result.message == "✓ make_streams matches the reference on 3 random cases"
-    with hidden_cases():
-        hidden = check_make_streams(mine)
-    assert hidden.passed and "5 hidden random cases" in hidden.message, hidden.message
+    result = assert_passes_also_on_hidden_cases(check_make_streams, mine, "5 hidden random cases")
+    assert result.message == "✓ make_streams matches the reference on 3 random cases"
     assert check_make_streams(_streams()).passed
 
 
@@ -103,11 +101,8 @@ def _windows(mistake: str | None = None):
 def test_the_windows_reference_and_the_lessons_own_solution_pass():
     assert check_windows(windows).passed
     mine = _notebook_function("windows")
-    result = check_windows(mine)
-    assert result.passed and result.message == "✓ windows matches the reference on 3 random cases"
-    with hidden_cases():
-        hidden = check_windows(mine)
-    assert hidden.passed and "5 hidden random cases" in hidden.message, hidden.message
+    result = assert_passes_also_on_hidden_cases(check_windows, mine, "5 hidden random cases")
+    assert result.message == "✓ windows matches the reference on 3 random cases"
     assert check_windows(_windows()).passed
     as_a_list = check_windows(lambda streams, seq_length: list(windows(streams, seq_length)))
     assert as_a_list.passed, as_a_list.message

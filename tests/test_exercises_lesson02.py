@@ -10,6 +10,7 @@ from exercise_cells import (
     assert_gives_nothing_away,
     assert_named_then_pointed,
     assert_no_show_source_before,
+    assert_passes_also_on_hidden_cases,
     define,
     solution_lines,
     student_stub,
@@ -55,11 +56,8 @@ def _step(mistake: str | None = None):
 def test_the_step_reference_and_the_lessons_own_solution_pass():
     assert check_rnn_step_forward(rnn_step_forward).passed
     mine = _notebook_function("rnn_step_forward")
-    result = check_rnn_step_forward(mine)
-    assert result.passed and result.message == "✓ rnn_step_forward matches the reference on 3 random cases"
-    with hidden_cases():
-        hidden = check_rnn_step_forward(mine)
-    assert hidden.passed and "5 hidden random cases" in hidden.message, hidden.message
+    result = assert_passes_also_on_hidden_cases(check_rnn_step_forward, mine, "5 hidden random cases")
+    assert result.message == "✓ rnn_step_forward matches the reference on 3 random cases"
     assert check_rnn_step_forward(_step()).passed  # the learner-style step below, without a mistake
 
 

@@ -6,20 +6,19 @@ from typing import Any
 
 import numpy as np
 import pytest
-from exercise_cells import (  # noqa: F401 (fresh_attempts: an autouse fixture)
+from exercise_cells import (
     answer_source,
     assert_gives_nothing_away,
     assert_named_then_pointed,
+    assert_passes_also_on_hidden_cases,  # noqa: F401 (fresh_attempts: an autouse fixture)
     define,
     edited,
-    fresh_attempts,
     reference_lines,
     solution_lines,
     student_stub,
 )
 
 from lstm_lab.activations import sigmoid
-from lstm_lab.checking import hidden_cases
 from lstm_lab.exercises import check_lstm_step_forward
 from lstm_lab.lstm import LSTMCache, LSTMStepCache, lstm_forward, lstm_step_forward
 
@@ -58,11 +57,8 @@ def test_a_stub_returning_none_is_told_it_is_still_the_stub():
 def test_the_reference_and_the_notebooks_solution_pass_visible_and_hidden_cases():
     mine = _define(SOURCE)
     for fn in (lstm_step_forward, mine):
-        result = check_lstm_step_forward(fn)
-        assert result.passed and result.message == "✓ lstm_step_forward matches the reference on 3 random cases"
-        with hidden_cases():
-            hidden = check_lstm_step_forward(fn)
-        assert hidden.passed and "5 hidden random cases" in hidden.message, hidden.message
+        result = assert_passes_also_on_hidden_cases(check_lstm_step_forward, fn, "5 hidden random cases")
+        assert result.message == "✓ lstm_step_forward matches the reference on 3 random cases"
 
 
 def test_the_notebooks_solution_returns_a_cache_lstm_lab_can_go_back_through():

@@ -12,17 +12,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from exercise_cells import (  # noqa: F401 (fresh_attempts: an autouse fixture)
+from exercise_cells import (
     NOTEBOOKS,
     answer_source,
     assert_gives_nothing_away,
+    assert_passes_also_on_hidden_cases,  # noqa: F401 (fresh_attempts: an autouse fixture)
     define,
-    fresh_attempts,
     solution_lines,
 )
 
 from lstm_lab.activations import softmax
-from lstm_lab.checking import hidden_cases
 from lstm_lab.exercises import check_adam_update, check_best_up_to, check_temperature_softmax
 from lstm_lab.exercises.lesson07 import _adam_reference, best_up_to
 from lstm_lab.sampling import temperature_softmax
@@ -101,10 +100,7 @@ def test_adam_stub_is_not_written_yet():
 def test_adam_reference_and_notebook_solution_pass():
     learner = notebook_solution(LESSON_7, "adam_update")
     for fn in (_adam_reference, learner):
-        assert check_adam_update(fn).passed, check_adam_update(fn).message
-        with hidden_cases():
-            result = check_adam_update(fn)
-        assert result.passed and "hidden" in result.message, result.message
+        assert_passes_also_on_hidden_cases(check_adam_update, fn)
 
 
 @pytest.mark.parametrize(("mistake", "named"), ADAM_MISTAKES, ids=[m.__name__ for m, _ in ADAM_MISTAKES])
@@ -157,9 +153,7 @@ def test_temperature_stub_is_not_written_yet():
 
 def test_temperature_reference_and_notebook_solution_pass():
     for fn in (temperature_softmax, notebook_solution(LESSON_7, "temperature_softmax")):
-        assert check_temperature_softmax(fn).passed
-        with hidden_cases():
-            assert check_temperature_softmax(fn).passed
+        assert_passes_also_on_hidden_cases(check_temperature_softmax, fn)
 
 
 @pytest.mark.parametrize(("mistake", "named"), TEMPERATURE_MISTAKES, ids=["times", "ignored", "overflow"])
@@ -201,9 +195,7 @@ def test_best_up_to_stub_is_not_written_yet():
 
 def test_best_up_to_reference_and_notebook_solution_pass():
     for fn in (best_up_to, notebook_solution(LESSON_7B, "best_up_to")):
-        assert check_best_up_to(fn).passed
-        with hidden_cases():
-            assert check_best_up_to(fn).passed
+        assert_passes_also_on_hidden_cases(check_best_up_to, fn)
 
 
 @pytest.mark.parametrize(("mistake", "named"), BUDGET_MISTAKES, ids=["beyond", "last", "strict"])
