@@ -15,9 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from lstm_lab.checking import CheckResult, hidden_cases, reset_attempts
+from lstm_lab.checking import CheckResult, hidden_cases
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -174,14 +172,3 @@ def assert_no_show_source_before(notebook: str | Path, names: list[str]) -> None
     for name in names:
         for cell in cells[: ids.index(f"{name}_answer") + 1]:
             assert "show.source" not in "".join(cell["source"]), f"{notebook}: show.source before the {name} exercise"
-
-
-@pytest.fixture(autouse=True)
-def fresh_attempts():
-    """Each test starts (and leaves) with no failed attempts counted, so pointers appear only where provoked.
-
-    A test module switches it on by importing it: ``from exercise_cells import fresh_attempts  # noqa: F401``.
-    """
-    reset_attempts()
-    yield
-    reset_attempts()

@@ -10,7 +10,7 @@ from exercise_cells import (
     answer_source,
     assert_gives_nothing_away,
     assert_named_then_pointed,
-    assert_passes_also_on_hidden_cases,  # noqa: F401 (fresh_attempts: an autouse fixture)
+    assert_passes_also_on_hidden_cases,
     define,
     edited,
     reference_lines,

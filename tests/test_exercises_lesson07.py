@@ -16,7 +16,7 @@ from exercise_cells import (
     NOTEBOOKS,
     answer_source,
     assert_gives_nothing_away,
-    assert_passes_also_on_hidden_cases,  # noqa: F401 (fresh_attempts: an autouse fixture)
+    assert_passes_also_on_hidden_cases,
     define,
     solution_lines,
 )

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from exercise_cells import (
     answer_source,
-    assert_passes_also_on_hidden_cases,  # noqa: F401 (fresh_attempts: an autouse fixture)
+    assert_passes_also_on_hidden_cases,
     define,
     grade_ids,
     notebook_cells,

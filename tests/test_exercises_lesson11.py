@@ -7,12 +7,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from exercise_cells import (  # noqa: F401 (fresh_attempts: an autouse fixture)
+from exercise_cells import (
     answer_source,
     assert_gives_nothing_away,
     define,
     edited,
-    fresh_attempts,
     reference_lines,
     solution_lines,
     student_stub,
