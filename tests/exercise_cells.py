@@ -48,15 +48,16 @@ def code_part(line: str) -> str:
     return line.split("#", 1)[0].strip()
 
 
-def solution_lines(source: str, min_length: int = 12) -> list[str]:
+def solution_lines(source: str, min_length: int = 12, at_least: int = 1) -> list[str]:
     """The code lines of an answer cell's solution regions, comments dropped, at least ``min_length`` long.
 
     These are the lines no checker message, hint or stored output may contain. A short
-    ``min_length`` catches more (``return h``), a long one only what is distinctive.
+    ``min_length`` catches more (``return h``), a long one only what is distinctive. Fewer than
+    ``at_least`` such lines fails: a check against no lines could never fail.
     """
     lines = [code_part(line) for m in SOLUTION_REGION.finditer(source) for line in m.group(2).splitlines()]
     lines = [line for line in lines if line and len(line) >= min_length]
-    assert lines, "the answer cell has no solution region"
+    assert len(lines) >= at_least, f"the answer cell's solution region has {len(lines)} such lines"
     return lines
 
 

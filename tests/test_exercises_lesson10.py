@@ -34,9 +34,7 @@ def _notebook_function(name: str):
 
 def _solution_lines(name: str) -> list[str]:
     """The non-trivial code lines of the answer cell's solution region (at least two)."""
-    lines = solution_lines(answer_source(LESSON, name))
-    assert len(lines) >= 2
-    return lines
+    return solution_lines(answer_source(LESSON, name), at_least=2)
 
 
 def _assert_no_solution_line(name: str, message: str) -> None:
