@@ -1,7 +1,8 @@
-"""Helpers the exercise tests share: read a lesson's answer cell, run it, make nbgrader's stub of it.
+"""Helpers the exercise tests share: read a lesson's answer cell, run it, make nbgrader's stub of it,
+and assert the learner's path through a checker (passes, named mistakes, pointers, nothing given away).
 
-Not a test module (no ``test_`` prefix): tests/test_exercises_lessonNN.py import it. The convention
-these helpers read is in /work/shared/NBGRADER.md: an answer cell ``<name>_answer`` holds the
+Not a test module (no ``test_`` prefix, so pytest does not collect it): tests/test_exercises_lessonNN.py
+import it. The convention these helpers read (issues #14 and #15): an answer cell ``<name>_answer`` holds the
 teacher's solution between ``### BEGIN SOLUTION`` and ``### END SOLUTION``; the check cell
 ``<name>_check`` follows it, then the reveal cell ``show_solution("<name>")``.
 """
