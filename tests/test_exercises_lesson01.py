@@ -1,18 +1,22 @@
-"""Lesson 1's exercises (make_streams, windows): the learner's path through each checker.
-
-The helpers at the top read a lesson's answer cells; Lesson 2's tests use them too.
-"""
+"""Lesson 1's exercises (make_streams, windows): the learner's path through each checker."""
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
+from exercise_cells import (
+    answer_source,
+    assert_exercise_cells_follow_the_convention,
+    assert_gives_nothing_away,
+    assert_named_then_pointed,
+    assert_no_show_source_before,
+    assert_passes_also_on_hidden_cases,
+    define,
+    solution_lines,
+    student_stub,
+)
 
 from lstm_lab.batching import make_streams, windows
 from lstm_lab.checking import hidden_cases, show_solution
@@ -21,81 +25,10 @@ from lstm_lab.exercises.lesson01 import check_windows
 
 LESSON = "01_data.ipynb"
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-_REGION = re.compile(r"^( *)### BEGIN SOLUTION\n(.*?)^ *### END SOLUTION\n?", re.S | re.M)
-
-
-def answer_source(notebook: str, name: str) -> str:
-    """The source of the answer cell ``<name>_answer`` of ``notebooks/<notebook>``."""
-    nb = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == f"{name}_answer":
-            return "".join(cell["source"])
-    raise LookupError(f"{notebook} has no answer cell {name}_answer")
-
-
-def solution_lines(source: str) -> list[str]:
-    """The code lines of the answer cell's solution region, comments dropped."""
-    lines = []
-    for region in _REGION.finditer(source):
-        for line in region.group(2).splitlines():
-            code = line.split("#", 1)[0].strip()
-            if code:
-                lines.append(code)
-    assert lines, "the answer cell has no solution region"
-    return lines
-
-
-def student_stub(source: str) -> str:
-    """The answer cell as the student edition has it: nbgrader's stub where the solution was."""
-    return _REGION.sub(lambda m: f"{m.group(1)}# YOUR CODE HERE\n{m.group(1)}raise NotImplementedError()\n", source)
-
-
-def define(source: str, name: str, namespace: dict[str, Any]) -> Any:
-    """Run a cell's source in ``namespace`` (what the lesson defined before it); return ``name``."""
-    exec(compile(source, f"<answer cell {name}>", "exec"), namespace)
-    return namespace[name]
-
-
-def assert_exercise_cells_follow_the_convention(notebook: str, names: list[str]) -> None:
-    """Each exercise: answer, check (graded, raises-exception, hidden tests), reveal; no answer shown before.
-
-    Before each check cell, no stored output and no ``<details>`` hint contains a line of that
-    exercise's solution, and the package's reference is never shown by ``show.source``.
-    """
-    nb = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))
-    cells = nb["cells"]
-    ids = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in cells]
-    for name in names:
-        a = ids.index(f"{name}_answer")
-        check, reveal = cells[a + 1], cells[a + 2]
-        meta = check["metadata"]["nbgrader"]
-        assert ids[a + 1] == f"{name}_check" and meta["grade"] and meta["locked"] and meta["points"] > 0
-        assert "raises-exception" in check["metadata"].get("tags", [])
-        source = "".join(check["source"])
-        assert source.startswith(f"check_{name}({name}).assert_ok()\n### BEGIN HIDDEN TESTS\nwith hidden_cases():")
-        assert "".join(reveal["source"]) == f'show_solution("{name}")' and "reveal" in reveal["metadata"]["tags"]
-        assert "✓" in "".join("".join(o.get("text", "")) for o in check["outputs"]), f"{name}: no pass line stored"
-        lines = solution_lines(answer_source(notebook, name))
-        for cell in cells[: a + 1]:
-            text = "".join(cell["source"])
-            assert "show.source" not in text, f"{notebook}: show.source before the {name} exercise"
-            shown = [text] if cell["cell_type"] == "markdown" else []
-            for out in cell.get("outputs", []):
-                shown.append("".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", "")))
-            for block in shown:
-                for line in lines:
-                    assert line not in block, f"{notebook}: {line!r} is shown before the {name} exercise's check"
-
-
-def assert_no_solution_line(message: str, lines: list[str]) -> None:
-    for line in lines:
-        assert line not in message, f"the message gives away the solution line {line!r}:\n{message}"
-
-
 
 def test_lesson_1s_exercises_follow_the_convention_and_show_no_answer_early():
     assert_exercise_cells_follow_the_convention(LESSON, ["make_streams", "windows"])
+    assert_no_show_source_before(LESSON, ["make_streams", "windows"])
 
 
 def _notebook_function(name: str, source: str | None = None):
@@ -123,11 +56,8 @@ def _streams(mistake: str | None = None):
 def test_the_streams_reference_and_the_lessons_own_solution_pass():
     assert check_make_streams(make_streams).passed
     mine = _notebook_function("make_streams")
-    result = check_make_streams(mine)
-    assert result.passed and result.message == "✓ make_streams matches the reference on 3 random cases"
-    with hidden_cases():
-        hidden = check_make_streams(mine)
-    assert hidden.passed and "5 hidden random cases" in hidden.message, hidden.message
+    result = assert_passes_also_on_hidden_cases(check_make_streams, mine, "5 hidden random cases")
+    assert result.message == "✓ make_streams matches the reference on 3 random cases"
     assert check_make_streams(_streams()).passed
 
 
@@ -135,7 +65,7 @@ def test_the_student_editions_streams_stub_is_not_written_yet():
     stub = _notebook_function("make_streams", student_stub(answer_source(LESSON, "make_streams")))
     result = check_make_streams(stub)
     assert not result.passed and "make_streams is not written yet" in result.message, result.message
-    assert_no_solution_line(result.message, solution_lines(answer_source(LESSON, "make_streams")))
+    assert_gives_nothing_away(result.message, solution_lines(answer_source(LESSON, "make_streams"), min_length=1))
     returns_none = check_make_streams(lambda ids, batch_size: None)
     assert "still the stub" in returns_none.message and "known mistake" not in returns_none.message
 
@@ -145,14 +75,10 @@ def test_the_student_editions_streams_stub_is_not_written_yet():
     [("interleaved", "row b holds every B-th symbol"), ("drops the start", "dropped from the start of the text")],
 )
 def test_classic_streams_mistakes_are_named_then_pointed_at(mistake, named):
-    lines = solution_lines(answer_source(LESSON, "make_streams")) + ["reshape(batch_size, L)", "// batch_size"]
-    first = check_make_streams(_streams(mistake))
-    assert not first.passed and "\nThis is a known mistake: " in first.message and named in first.message, first.message
-    assert "Pointer" not in first.message
-    second = check_make_streams(_streams(mistake))
-    assert "Pointer (attempt 2): picture the book as B equal pieces" in second.message, second.message
-    for message in (first.message, second.message):
-        assert_no_solution_line(message, lines)
+    lines = solution_lines(answer_source(LESSON, "make_streams"), min_length=1)
+    lines += ["reshape(batch_size, L)", "// batch_size"]
+    assert_named_then_pointed(check_make_streams, _streams(mistake), named, lines,
+                              pointer="Pointer (attempt 2): picture the book as B equal pieces")
 
 
 # ----- windows --------------------------------------------------------------------------------
@@ -175,11 +101,8 @@ def _windows(mistake: str | None = None):
 def test_the_windows_reference_and_the_lessons_own_solution_pass():
     assert check_windows(windows).passed
     mine = _notebook_function("windows")
-    result = check_windows(mine)
-    assert result.passed and result.message == "✓ windows matches the reference on 3 random cases"
-    with hidden_cases():
-        hidden = check_windows(mine)
-    assert hidden.passed and "5 hidden random cases" in hidden.message, hidden.message
+    result = assert_passes_also_on_hidden_cases(check_windows, mine, "5 hidden random cases")
+    assert result.message == "✓ windows matches the reference on 3 random cases"
     assert check_windows(_windows()).passed
     as_a_list = check_windows(lambda streams, seq_length: list(windows(streams, seq_length)))
     assert as_a_list.passed, as_a_list.message
@@ -189,7 +112,7 @@ def test_the_student_editions_windows_stub_is_not_written_yet():
     stub = _notebook_function("windows", student_stub(answer_source(LESSON, "windows")))
     result = check_windows(stub)
     assert not result.passed and "windows is not written yet" in result.message, result.message
-    assert_no_solution_line(result.message, solution_lines(answer_source(LESSON, "windows")))
+    assert_gives_nothing_away(result.message, solution_lines(answer_source(LESSON, "windows"), min_length=1))
 
 
 def test_a_generator_that_raises_while_iterating_is_not_written_yet_too():
@@ -211,15 +134,10 @@ def test_a_generator_that_raises_while_iterating_is_not_written_yet_too():
     ],
 )
 def test_classic_windows_mistakes_are_named_then_pointed_at(mistake, first_difference, named):
-    lines = solution_lines(answer_source(LESSON, "windows")) + ["(L - 1) // T", "k * T"]
-    first = check_windows(_windows(mistake))
-    assert not first.passed and first_difference in first.message, first.message
-    assert "\nThis is a known mistake: " in first.message and named in first.message, first.message
-    assert "Pointer" not in first.message
-    second = check_windows(_windows(mistake))
-    assert "Pointer (attempt 2): write out, for T = 3" in second.message, second.message
-    for message in (first.message, second.message):
-        assert_no_solution_line(message, lines)
+    lines = solution_lines(answer_source(LESSON, "windows"), min_length=1) + ["(L - 1) // T", "k * T"]
+    first, _ = assert_named_then_pointed(check_windows, _windows(mistake), named, lines,
+                                         pointer="Pointer (attempt 2): write out, for T = 3")
+    assert first_difference in first.message, first.message
 
 
 def test_the_visible_cases_tell_every_count_mistake():

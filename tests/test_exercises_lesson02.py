@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_exercises_lesson01 import (
+from exercise_cells import (
     answer_source,
     assert_exercise_cells_follow_the_convention,
-    assert_no_solution_line,
+    assert_gives_nothing_away,
+    assert_named_then_pointed,
+    assert_no_show_source_before,
+    assert_passes_also_on_hidden_cases,
     define,
     solution_lines,
     student_stub,
@@ -28,6 +31,7 @@ def _notebook_function(name: str, source: str | None = None):
 
 def test_lesson_2s_exercises_follow_the_convention_and_show_no_answer_early():
     assert_exercise_cells_follow_the_convention(LESSON, ["rnn_step_forward", "rnn_forward"])
+    assert_no_show_source_before(LESSON, ["rnn_step_forward", "rnn_forward"])
 
 
 # ----- rnn_step_forward -----------------------------------------------------------------------
@@ -52,11 +56,8 @@ def _step(mistake: str | None = None):
 def test_the_step_reference_and_the_lessons_own_solution_pass():
     assert check_rnn_step_forward(rnn_step_forward).passed
     mine = _notebook_function("rnn_step_forward")
-    result = check_rnn_step_forward(mine)
-    assert result.passed and result.message == "✓ rnn_step_forward matches the reference on 3 random cases"
-    with hidden_cases():
-        hidden = check_rnn_step_forward(mine)
-    assert hidden.passed and "5 hidden random cases" in hidden.message, hidden.message
+    result = assert_passes_also_on_hidden_cases(check_rnn_step_forward, mine, "5 hidden random cases")
+    assert result.message == "✓ rnn_step_forward matches the reference on 3 random cases"
     assert check_rnn_step_forward(_step()).passed  # the learner-style step below, without a mistake
 
 
@@ -65,7 +66,7 @@ def test_the_student_editions_step_stub_is_not_written_yet():
     result = check_rnn_step_forward(stub)
     assert not result.passed and "rnn_step_forward is not written yet" in result.message, result.message
     assert "known mistake" not in result.message and "Pointer" not in check_rnn_step_forward(stub).message
-    assert_no_solution_line(result.message, solution_lines(answer_source(LESSON, "rnn_step_forward")))
+    assert_gives_nothing_away(result.message, solution_lines(answer_source(LESSON, "rnn_step_forward"), min_length=1))
 
 
 @pytest.mark.parametrize(
@@ -79,14 +80,11 @@ def test_the_student_editions_step_stub_is_not_written_yet():
     ],
 )
 def test_classic_step_mistakes_are_named_then_pointed_at(mistake, named):
-    lines = solution_lines(answer_source(LESSON, "rnn_step_forward"))
-    first = check_rnn_step_forward(_step(mistake))
-    assert not first.passed and "\nThis is a known mistake: " in first.message and named in first.message, first.message
-    assert "h_next has the right shape" in first.message and "Pointer" not in first.message
-    second = check_rnn_step_forward(_step(mistake))
-    assert "Pointer (attempt 2): equation (1)" in second.message, second.message
+    lines = solution_lines(answer_source(LESSON, "rnn_step_forward"), min_length=1)
+    first, second = assert_named_then_pointed(check_rnn_step_forward, _step(mistake), named, lines,
+                                              pointer="Pointer (attempt 2): equation (1)")
+    assert "h_next has the right shape" in first.message
     for message in (first.message, second.message):
-        assert_no_solution_line(message, lines)
         assert "np.tanh" not in message and "@" not in message, message
 
 
@@ -126,7 +124,7 @@ def test_the_student_editions_loop_stub_is_not_written_yet():
     stub = _notebook_function("rnn_forward", student_stub(answer_source(LESSON, "rnn_forward")))
     result = check_rnn_forward(stub)
     assert not result.passed and "rnn_forward is not written yet" in result.message, result.message
-    assert_no_solution_line(result.message, solution_lines(answer_source(LESSON, "rnn_forward")))
+    assert_gives_nothing_away(result.message, solution_lines(answer_source(LESSON, "rnn_forward"), min_length=1))
 
 
 @pytest.mark.parametrize(
@@ -139,14 +137,10 @@ def test_the_student_editions_loop_stub_is_not_written_yet():
     ],
 )
 def test_classic_loop_mistakes_are_named_then_pointed_at(mistake, named):
-    lines = solution_lines(answer_source(LESSON, "rnn_forward"))
-    first = check_rnn_forward(_loop(mistake))
-    assert not first.passed and "\nThis is a known mistake: " in first.message and named in first.message, first.message
-    assert "Pointer" not in first.message
-    second = check_rnn_forward(_loop(mistake))
-    assert "Pointer (attempt 2): read equation (1)" in second.message, second.message
+    lines = solution_lines(answer_source(LESSON, "rnn_forward"), min_length=1)
+    first, second = assert_named_then_pointed(check_rnn_forward, _loop(mistake), named, lines,
+                                              pointer="Pointer (attempt 2): read equation (1)")
     for message in (first.message, second.message):
-        assert_no_solution_line(message, lines)
         assert "range(" not in message and "[:, t]" not in message, message
 
 

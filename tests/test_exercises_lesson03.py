@@ -8,16 +8,25 @@ check shows a line of the solution.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
+from exercise_cells import (
+    answer_source,
+    assert_exercise_cells_follow_the_convention,
+    assert_gives_nothing_away,
+    assert_named_then_pointed,
+    assert_nothing_shown_before_check,
+    assert_passes_also_on_hidden_cases,
+    define,
+    grade_ids,
+    notebook_cells,
+    solution_lines,
+    student_stub,
+)
 
 from lstm_lab.activations import softmax
-from lstm_lab.checking import hidden_cases
 from lstm_lab.exercises import (
     check_numerical_gradient,
     check_rnn_backward,
@@ -28,44 +37,26 @@ from lstm_lab.gradcheck import numerical_gradient
 from lstm_lab.losses import softmax_cross_entropy
 from lstm_lab.rnn import rnn_backward, rnn_step_backward
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "03_rnn_backprop.ipynb"
-SOLUTION = re.compile(r"( *)### BEGIN SOLUTION\n.*?### END SOLUTION", re.DOTALL)
+LESSON = "03_rnn_backprop.ipynb"
 EXERCISES = {"numerical_gradient": check_numerical_gradient, "rnn_step_backward": check_rnn_step_backward}
-
-
-def _cells() -> list:
-    return nbformat.read(NOTEBOOK, as_version=4).cells
-
-
-def _answer_source(name: str) -> str:
-    (cell,) = [c for c in _cells() if c.metadata.get("nbgrader", {}).get("grade_id") == f"{name}_answer"]
-    return cell.source
-
-
-def _define(source: str, name: str) -> Callable:
-    namespace: dict = {"np": np, "Callable": Callable}
-    exec(source, namespace)
-    return namespace[name]
+NAMESPACE = {"np": np, "Callable": Callable}
 
 
 def _notebook_solution(name: str) -> Callable:
-    return _define(_answer_source(name), name)
+    return define(answer_source(LESSON, name), name, NAMESPACE)
 
 
 def _stub(name: str) -> Callable:
     """The answer cell as nbgrader releases it: the solution region replaced by a stub."""
-    return _define(SOLUTION.sub(r"\1raise NotImplementedError()", _answer_source(name)), name)
+    return define(student_stub(answer_source(LESSON, name)), name, NAMESPACE)
 
 
 def _solution_lines(name: str) -> list[str]:
-    region = SOLUTION.search(_answer_source(name)).group(0).splitlines()[1:-1]
-    lines = [line.split("#")[0].strip() for line in region]
-    return [line for line in lines if len(line) >= 10]
+    return solution_lines(answer_source(LESSON, name), min_length=10)
 
 
 def _assert_reveals_nothing(message: str, name: str) -> None:
-    for line in _solution_lines(name):
-        assert line not in message, (line, message)
+    assert_gives_nothing_away(message, _solution_lines(name))
 
 
 # ----- every exercise -----------------------------------------------------------------------------
@@ -82,37 +73,24 @@ def test_the_stub_is_not_written_yet_and_gets_nothing_else(name):
                                                   ("rnn_step_backward", rnn_step_backward)])
 def test_the_reference_and_the_notebooks_solution_pass_also_on_hidden_cases(name, reference):
     for fn in (reference, _notebook_solution(name)):
-        assert EXERCISES[name](fn).passed
-        with hidden_cases():
-            result = EXERCISES[name](fn)
-        assert result.passed and "hidden" in result.message, result.message
+        assert_passes_also_on_hidden_cases(EXERCISES[name], fn)
 
 
 def test_no_markdown_and_no_output_before_a_check_shows_a_solution_line():
-    cells = _cells()
     for name in EXERCISES:
-        ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in cells]
-        check_at = ids.index(f"{name}_check")
-        for cell in cells[:check_at]:
-            shown = [cell.source] if cell.cell_type == "markdown" else [
-                str(o.get("text", "")) + str(o.get("data", {})) for o in cell.get("outputs", [])]
-            for text in shown:
-                _assert_reveals_nothing(text, name)
+        assert_nothing_shown_before_check(LESSON, name, _solution_lines(name))
 
 
 def test_exercise_cells_follow_the_convention():
-    cells = _cells()
-    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in cells]
+    assert_exercise_cells_follow_the_convention(LESSON, list(EXERCISES), min_length=10)
+    cells = notebook_cells(LESSON)
+    ids = grade_ids(cells)
     for name in EXERCISES:
-        a = ids.index(f"{name}_answer")
-        check, reveal = cells[a + 1], cells[a + 2]
-        assert ids[a + 1] == f"{name}_check" and "raises-exception" in check.metadata["tags"]
-        assert check.source.startswith(f"check_{name}({name}).assert_ok()\n### BEGIN HIDDEN TESTS\n")
-        assert "reveal" in reveal.metadata["tags"] and reveal.source == f'show_solution("{name}")'
-        stored = "".join(o.get("text", "") for o in check.outputs)
+        stored = "".join("".join(o.get("text", "")) for o in cells[ids.index(f"{name}_check")]["outputs"])
         assert stored.startswith(f"✓ {name} matches the reference"), stored
-    assert not any("show.source(rnn_step_backward" in c.source for c in cells)
-    assert "**Time:** about 50 minutes" in cells[0].source
+    sources = ["".join(c["source"]) for c in cells]
+    assert not any("show.source(rnn_step_backward" in source for source in sources)
+    assert "**Time:** about 50 minutes" in sources[0]
 
 
 # ----- the centred difference: realistic wrong answers ----------------------------------------
@@ -162,13 +140,7 @@ def on_a_copy(f, x, index, h=1e-5):
     ],
 )
 def test_numerical_gradient_mistakes_are_named_and_the_second_attempt_gets_the_pointer(wrong, words):
-    first = check_numerical_gradient(wrong)
-    assert not first.passed and "This is a known mistake:" in first.message and words in first.message
-    assert "Pointer" not in first.message
-    second = check_numerical_gradient(wrong)
-    assert "Pointer (attempt 2)" in second.message
-    for message in (first.message, second.message):
-        _assert_reveals_nothing(message, "numerical_gradient")
+    assert_named_then_pointed(check_numerical_gradient, wrong, words, _solution_lines("numerical_gradient"))
 
 
 # ----- one step backwards: realistic wrong answers -------------------------------------------
@@ -221,15 +193,8 @@ def bias_not_summed(dh_next, cache):
     ],
 )
 def test_step_backward_mistakes_are_named_and_the_second_attempt_gets_the_pointer(wrong, first_wrong, words):
-    first = check_rnn_step_backward(wrong)
-    assert not first.passed
+    first, _ = assert_named_then_pointed(check_rnn_step_backward, wrong, words, _solution_lines("rnn_step_backward"))
     assert first.message.startswith(f"✗ rnn_step_backward, case 1 of 3: {first_wrong} has the right shape")
-    assert "This is a known mistake:" in first.message and words in first.message
-    assert "Pointer" not in first.message
-    second = check_rnn_step_backward(wrong)
-    assert "Pointer (attempt 2)" in second.message
-    for message in (first.message, second.message):
-        _assert_reveals_nothing(message, "rnn_step_backward")
 
 
 def test_a_bias_gradient_not_summed_over_the_batch_is_told_by_its_shape():

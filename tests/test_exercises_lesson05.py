@@ -2,105 +2,63 @@
 
 from __future__ import annotations
 
-import inspect
-import json
-import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from exercise_cells import (
+    answer_source,
+    assert_gives_nothing_away,
+    assert_named_then_pointed,
+    assert_passes_also_on_hidden_cases,
+    define,
+    edited,
+    reference_lines,
+    solution_lines,
+    student_stub,
+)
 
 from lstm_lab.activations import sigmoid
-from lstm_lab.checking import hidden_cases, reset_attempts
 from lstm_lab.exercises import check_lstm_step_forward
 from lstm_lab.lstm import LSTMCache, LSTMStepCache, lstm_forward, lstm_step_forward
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "05_lstm_forward.ipynb"
-_REGION = re.compile(r"^( *)### BEGIN SOLUTION\n(.*?)^ *### END SOLUTION\n?", re.S | re.M)
+LESSON = "05_lstm_forward.ipynb"
+NAMESPACE = {"np": np, "sigmoid": sigmoid, "LSTMStepCache": LSTMStepCache}  # what the lesson imported before
+SOURCE = answer_source(LESSON, "lstm_step_forward")
+SECRETS = solution_lines(SOURCE) + reference_lines(lstm_step_forward)
 
 
-def answer_source(name: str) -> str:
-    """The source of the notebook's answer cell ``<name>_answer``."""
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == f"{name}_answer":
-            return "".join(cell["source"])
-    raise LookupError(f"{NOTEBOOK.name} has no answer cell {name}_answer")
-
-
-def solution_lines(source: str) -> list[str]:
-    """The non-trivial code lines of the solution region (comments dropped)."""
-    lines = [line.split("#", 1)[0].strip() for m in _REGION.finditer(source) for line in m.group(2).splitlines()]
-    lines = [line for line in lines if len(line) >= 12]
-    assert lines, "the answer cell has no solution region"
-    return lines
-
-
-def reference_lines() -> list[str]:
-    """The code lines of lstm_lab's reference body: the spoiler show_solution prints."""
-    body = inspect.getsource(lstm_step_forward).split('"""')[-1]
-    return [line.split("#", 1)[0].strip() for line in body.splitlines() if len(line.split("#", 1)[0].strip()) >= 12]
-
-
-def student_stub(source: str) -> str:
-    """The answer cell as nbgrader's student edition has it."""
-    return _REGION.sub(lambda m: f"{m.group(1)}# YOUR CODE HERE\n{m.group(1)}raise NotImplementedError()\n", source)
-
-
-def define(source: str) -> Any:
-    """Run an answer cell's source with the names the lesson imported before it; return its function."""
-    namespace: dict[str, Any] = {"np": np, "sigmoid": sigmoid, "LSTMStepCache": LSTMStepCache}
-    exec(compile(source, "<answer cell lstm_step_forward>", "exec"), namespace)
-    return namespace["lstm_step_forward"]
-
-
-SOURCE = answer_source("lstm_step_forward")
-SECRETS = solution_lines(SOURCE) + reference_lines()
+def _define(source: str) -> Any:
+    """Run an answer cell's source as the lesson runs it; return its lstm_step_forward."""
+    return define(source, "lstm_step_forward", NAMESPACE)
 
 
 def with_line(old: str, new: str) -> Any:
     """The notebook's solution with one line changed: a realistic wrong answer."""
-    assert SOURCE.count(old) == 1, old
-    return define(SOURCE.replace(old, new))
-
-
-def assert_gives_nothing_away(message: str) -> None:
-    leaked = [line for line in SECRETS if line in message]
-    assert not leaked, f"the message shows solution code {leaked}:\n{message}"
-
-
-@pytest.fixture(autouse=True)
-def fresh_attempts():
-    reset_attempts()
-    yield
-    reset_attempts()
+    return _define(edited(SOURCE, (old, new)))
 
 
 def test_the_stub_is_not_written_yet_and_gets_no_hint():
-    result = check_lstm_step_forward(define(student_stub(SOURCE)))
+    result = check_lstm_step_forward(_define(student_stub(SOURCE)))
     assert not result.passed and "lstm_step_forward is not written yet" in result.message, result.message
     assert "known mistake" not in result.message and "Pointer" not in result.message
-    assert_gives_nothing_away(result.message)
+    assert_gives_nothing_away(result.message, SECRETS)
     # Run twice, the stub still gets no pointer: there is no attempt to point at.
-    again = check_lstm_step_forward(define(student_stub(SOURCE)))
+    again = check_lstm_step_forward(_define(student_stub(SOURCE)))
     assert "Pointer" not in again.message
 
 
 def test_a_stub_returning_none_is_told_it_is_still_the_stub():
     result = check_lstm_step_forward(lambda x, h_prev, C_prev, p: None)
     assert not result.passed and "still the stub" in result.message, result.message
-    assert_gives_nothing_away(result.message)
+    assert_gives_nothing_away(result.message, SECRETS)
 
 
 def test_the_reference_and_the_notebooks_solution_pass_visible_and_hidden_cases():
-    mine = define(SOURCE)
+    mine = _define(SOURCE)
     for fn in (lstm_step_forward, mine):
-        result = check_lstm_step_forward(fn)
-        assert result.passed and result.message == "✓ lstm_step_forward matches the reference on 3 random cases"
-        with hidden_cases():
-            hidden = check_lstm_step_forward(fn)
-        assert hidden.passed and "5 hidden random cases" in hidden.message, hidden.message
+        result = assert_passes_also_on_hidden_cases(check_lstm_step_forward, fn, "5 hidden random cases")
+        assert result.message == "✓ lstm_step_forward matches the reference on 3 random cases"
 
 
 def test_the_notebooks_solution_returns_a_cache_lstm_lab_can_go_back_through():
@@ -108,7 +66,7 @@ def test_the_notebooks_solution_returns_a_cache_lstm_lab_can_go_back_through():
     B, D, H = 2, 3, 4
     x, h_prev, C_prev = rng.standard_normal((B, D)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
     p = {f"{w}_{g}": rng.standard_normal((D + H, H) if w == "W" else H) for g in "fiCo" for w in "Wb"}
-    mine = define(SOURCE)(x, h_prev, C_prev, p)[2]
+    mine = _define(SOURCE)(x, h_prev, C_prev, p)[2]
     ref = lstm_step_forward(x, h_prev, C_prev, p)[2]
     assert isinstance(mine, LSTMStepCache) and mine._fields == ref._fields
     for name in ("z", "C_prev", "f", "i", "C_tilde", "o", "tanh_C"):
@@ -139,14 +97,8 @@ WRONG_ANSWERS = {
 @pytest.mark.parametrize("case", list(WRONG_ANSWERS), ids=list(WRONG_ANSWERS))
 def test_each_classic_mistake_is_named_and_the_second_attempt_gets_the_pointer(case):
     (old, new), words = WRONG_ANSWERS[case]
-    first = check_lstm_step_forward(with_line(old, new))
-    assert not first.passed, first.message
-    assert "\nThis is a known mistake: " in first.message and words in first.message, first.message
-    assert "Pointer" not in first.message, first.message
-    assert_gives_nothing_away(first.message)
-    second = check_lstm_step_forward(with_line(old, new))
-    assert "Pointer (attempt 2): go through the equations of section 2" in second.message, second.message
-    assert_gives_nothing_away(second.message)
+    assert_named_then_pointed(check_lstm_step_forward, with_line(old, new), words, SECRETS,
+                              pointer="Pointer (attempt 2): go through the equations of section 2")
 
 
 def test_an_unknown_mistake_says_what_differs_without_claiming_a_known_one():
@@ -154,7 +106,7 @@ def test_an_unknown_mistake_says_what_differs_without_claiming_a_known_one():
     result = check_lstm_step_forward(no_forget_bias)
     assert not result.passed and "h_next has the right shape" in result.message, result.message
     assert "known mistake" not in result.message
-    assert_gives_nothing_away(result.message)
+    assert_gives_nothing_away(result.message, SECRETS)
 
 
 def test_an_error_in_the_learners_code_is_a_failed_check_naming_the_line():

@@ -2,116 +2,68 @@
 
 from __future__ import annotations
 
-import inspect
-import json
-import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from exercise_cells import (
+    answer_source,
+    assert_gives_nothing_away,
+    assert_named_then_pointed,
+    assert_passes_also_on_hidden_cases,
+    define,
+    edited,
+    reference_lines,
+    solution_lines,
+    student_stub,
+)
 
 from lstm_lab.activations import sigmoid
-from lstm_lab.checking import hidden_cases, reset_attempts
+from lstm_lab.checking import hidden_cases
 from lstm_lab.exercises import check_lstm_step_backward
 from lstm_lab.lstm import LSTMStepCache, lstm_step_backward, lstm_step_forward
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-_REGION = re.compile(r"^( *)### BEGIN SOLUTION\n(.*?)^ *### END SOLUTION\n?", re.S | re.M)
+LESSON = "06_lstm_backward.ipynb"
+NAMESPACE = {"np": np, "sigmoid": sigmoid, "LSTMStepCache": LSTMStepCache}  # what the lesson imported before
+SOURCE = answer_source(LESSON, "lstm_step_backward")
+SECRETS = solution_lines(SOURCE) + reference_lines(lstm_step_backward)
 
 
-def answer_source(notebook: str, name: str) -> str:
-    """The source of the answer cell ``<name>_answer`` of ``notebooks/<notebook>``."""
-    nb = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == f"{name}_answer":
-            return "".join(cell["source"])
-    raise LookupError(f"{notebook} has no answer cell {name}_answer")
-
-
-def _code(line: str) -> str:
-    return line.split("#", 1)[0].strip()
-
-
-def solution_lines(source: str) -> list[str]:
-    """The non-trivial code lines of the solution region (comments dropped)."""
-    lines = [_code(line) for m in _REGION.finditer(source) for line in m.group(2).splitlines()]
-    lines = [line for line in lines if len(line) >= 12]
-    assert lines, "the answer cell has no solution region"
-    return lines
-
-
-def reference_lines() -> list[str]:
-    """The code lines of lstm_lab's reference body: the spoiler show_solution prints."""
-    body = inspect.getsource(lstm_step_backward).split('"""')[-1]
-    return [_code(line) for line in body.splitlines() if len(_code(line)) >= 12]
-
-
-def student_stub(source: str) -> str:
-    """The answer cell as nbgrader's student edition has it."""
-    return _REGION.sub(lambda m: f"{m.group(1)}# YOUR CODE HERE\n{m.group(1)}raise NotImplementedError()\n", source)
-
-
-def define(source: str, name: str) -> Any:
+def _define(source: str, name: str) -> Any:
     """Run an answer cell's source with the names its lesson imported before it; return the function."""
-    namespace: dict[str, Any] = {"np": np, "sigmoid": sigmoid, "LSTMStepCache": LSTMStepCache}
-    exec(compile(source, f"<answer cell {name}>", "exec"), namespace)
-    return namespace[name]
-
-
-SOURCE = answer_source("06_lstm_backward.ipynb", "lstm_step_backward")
-SECRETS = solution_lines(SOURCE) + reference_lines()
+    return define(source, name, NAMESPACE)
 
 
 def with_lines(*changes: tuple[str, str]) -> Any:
     """The notebook's solution with some text changed: a realistic wrong answer."""
-    source = SOURCE
-    for old, new in changes:
-        assert source.count(old) == 1, old
-        source = source.replace(old, new)
-    return define(source, "lstm_step_backward")
-
-
-def assert_gives_nothing_away(message: str) -> None:
-    leaked = [line for line in SECRETS if line in message]
-    assert not leaked, f"the message shows solution code {leaked}:\n{message}"
-
-
-@pytest.fixture(autouse=True)
-def fresh_attempts():
-    reset_attempts()
-    yield
-    reset_attempts()
+    return _define(edited(SOURCE, *changes), "lstm_step_backward")
 
 
 def test_the_stub_is_not_written_yet_and_gets_no_hint():
     for _ in range(2):  # a second run of the stub is still no attempt: no pointer
-        result = check_lstm_step_backward(define(student_stub(SOURCE), "lstm_step_backward"))
+        result = check_lstm_step_backward(_define(student_stub(SOURCE), "lstm_step_backward"))
         assert not result.passed and "lstm_step_backward is not written yet" in result.message, result.message
         assert "known mistake" not in result.message and "Pointer" not in result.message
-        assert_gives_nothing_away(result.message)
+        assert_gives_nothing_away(result.message, SECRETS)
 
 
 def test_a_stub_returning_none_is_told_it_is_still_the_stub():
     result = check_lstm_step_backward(lambda dh_next, dC_next, cache: None)
     assert not result.passed and "did you forget the return statement?" in result.message, result.message
     assert "still the stub" in result.message
-    assert_gives_nothing_away(result.message)
+    assert_gives_nothing_away(result.message, SECRETS)
 
 
 def test_the_reference_and_the_notebooks_solution_pass_visible_and_hidden_cases():
-    mine = define(SOURCE, "lstm_step_backward")
+    mine = _define(SOURCE, "lstm_step_backward")
     for fn in (lstm_step_backward, mine):
-        result = check_lstm_step_backward(fn)
-        assert result.passed and result.message == "✓ lstm_step_backward matches the reference on 3 random cases"
-        with hidden_cases():
-            hidden = check_lstm_step_backward(fn)
-        assert hidden.passed and "5 hidden random cases" in hidden.message, hidden.message
+        result = assert_passes_also_on_hidden_cases(check_lstm_step_backward, fn, "5 hidden random cases")
+        assert result.message == "✓ lstm_step_backward matches the reference on 3 random cases"
 
 
 def test_lesson_5s_forward_and_lesson_6s_backward_from_the_notebooks_work_together():
-    forward = define(answer_source("05_lstm_forward.ipynb", "lstm_step_forward"), "lstm_step_forward")
-    backward = define(SOURCE, "lstm_step_backward")
+    forward = _define(answer_source("05_lstm_forward.ipynb", "lstm_step_forward"), "lstm_step_forward")
+    backward = _define(SOURCE, "lstm_step_backward")
     assert check_lstm_step_backward(backward, forward_fn=forward).passed
 
 
@@ -157,15 +109,9 @@ WRONG_ANSWERS = {
 @pytest.mark.parametrize("case", list(WRONG_ANSWERS), ids=list(WRONG_ANSWERS))
 def test_each_classic_mistake_is_named_and_the_second_attempt_gets_the_pointer(case):
     changes, first_wrong, words = WRONG_ANSWERS[case]
-    first = check_lstm_step_backward(with_lines(*changes))
-    assert not first.passed, first.message
+    first, _ = assert_named_then_pointed(check_lstm_step_backward, with_lines(*changes), words, SECRETS,
+                                         pointer="Pointer (attempt 2): go back to your paper of section 2")
     assert f"case 1 of 3: {first_wrong} has " in first.message, first.message
-    assert "\nThis is a known mistake: " in first.message and words in first.message, first.message
-    assert "Pointer" not in first.message, first.message
-    assert_gives_nothing_away(first.message)
-    second = check_lstm_step_backward(with_lines(*changes))
-    assert "Pointer (attempt 2): go back to your paper of section 2" in second.message, second.message
-    assert_gives_nothing_away(second.message)
 
 
 def test_an_unknown_mistake_says_what_differs_without_claiming_a_known_one():
@@ -173,7 +119,7 @@ def test_an_unknown_mistake_says_what_differs_without_claiming_a_known_one():
     result = check_lstm_step_backward(no_batch_sum)
     assert not result.passed and "grads['b_f'] has the right shape" in result.message, result.message
     assert "known mistake" not in result.message
-    assert_gives_nothing_away(result.message)
+    assert_gives_nothing_away(result.message, SECRETS)
 
 
 def test_grads_must_be_a_dict_by_name():

@@ -8,50 +8,31 @@ failure adds the pointer, and no message contains a line of the notebook's solut
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from exercise_cells import (
+    NOTEBOOKS,
+    answer_source,
+    assert_gives_nothing_away,
+    assert_passes_also_on_hidden_cases,
+    define,
+    solution_lines,
+)
 
 from lstm_lab.activations import softmax
-from lstm_lab.checking import hidden_cases, reset_attempts
 from lstm_lab.exercises import check_adam_update, check_best_up_to, check_temperature_softmax
 from lstm_lab.exercises.lesson07 import _adam_reference, best_up_to
 from lstm_lab.sampling import temperature_softmax
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 LESSON_7 = NOTEBOOKS / "07_lstm_training.ipynb"
 LESSON_7B = NOTEBOOKS / "07b_rnn_vs_lstm.ipynb"
 
 
-@pytest.fixture(autouse=True)
-def fresh_attempts():
-    reset_attempts()
-    yield
-    reset_attempts()
-
-
-def answer_cell(notebook: Path, name: str) -> str:
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == f"{name}_answer":
-            return "".join(cell["source"])
-    raise AssertionError(f"{notebook.name} has no answer cell {name}_answer")
-
-
-def solution_lines(notebook: Path, name: str) -> list[str]:
-    """The non-trivial code lines of the answer cell's solution region, comments dropped."""
-    region = re.search(r"### BEGIN SOLUTION\n(.*?)\n\s*### END SOLUTION", answer_cell(notebook, name), re.S)
-    assert region, f"{name}: no solution region"
-    lines = [line.split("#")[0].strip() for line in region.group(1).splitlines()]
-    return [line for line in lines if len(line) >= 12]
-
-
 def notebook_solution(notebook: Path, name: str):
-    namespace = {"np": np}
-    exec(answer_cell(notebook, name), namespace)  # the teacher's solution, as a learner would run it
-    return namespace[name]
+    """The teacher's solution from the answer cell, as a learner would run it."""
+    return define(answer_source(notebook, name), name, {"np": np})
 
 
 def stub(*args):
@@ -59,8 +40,7 @@ def stub(*args):
 
 
 def assert_no_solution_in(message: str, notebook: Path, name: str) -> None:
-    for line in solution_lines(notebook, name):
-        assert line not in message, f"the message shows the solution line {line!r}:\n{message}"
+    assert_gives_nothing_away(message, solution_lines(answer_source(notebook, name)))
 
 
 # ----- Adam ------------------------------------------------------------------------------------
@@ -120,10 +100,7 @@ def test_adam_stub_is_not_written_yet():
 def test_adam_reference_and_notebook_solution_pass():
     learner = notebook_solution(LESSON_7, "adam_update")
     for fn in (_adam_reference, learner):
-        assert check_adam_update(fn).passed, check_adam_update(fn).message
-        with hidden_cases():
-            result = check_adam_update(fn)
-        assert result.passed and "hidden" in result.message, result.message
+        assert_passes_also_on_hidden_cases(check_adam_update, fn)
 
 
 @pytest.mark.parametrize(("mistake", "named"), ADAM_MISTAKES, ids=[m.__name__ for m, _ in ADAM_MISTAKES])
@@ -176,9 +153,7 @@ def test_temperature_stub_is_not_written_yet():
 
 def test_temperature_reference_and_notebook_solution_pass():
     for fn in (temperature_softmax, notebook_solution(LESSON_7, "temperature_softmax")):
-        assert check_temperature_softmax(fn).passed
-        with hidden_cases():
-            assert check_temperature_softmax(fn).passed
+        assert_passes_also_on_hidden_cases(check_temperature_softmax, fn)
 
 
 @pytest.mark.parametrize(("mistake", "named"), TEMPERATURE_MISTAKES, ids=["times", "ignored", "overflow"])
@@ -220,9 +195,7 @@ def test_best_up_to_stub_is_not_written_yet():
 
 def test_best_up_to_reference_and_notebook_solution_pass():
     for fn in (best_up_to, notebook_solution(LESSON_7B, "best_up_to")):
-        assert check_best_up_to(fn).passed
-        with hidden_cases():
-            assert check_best_up_to(fn).passed
+        assert_passes_also_on_hidden_cases(check_best_up_to, fn)
 
 
 @pytest.mark.parametrize(("mistake", "named"), BUDGET_MISTAKES, ids=["beyond", "last", "strict"])

@@ -7,12 +7,18 @@ cell before each answer lists exactly the checker's options.
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from exercise_cells import (
+    answer_source,
+    assert_passes_also_on_hidden_cases,
+    define,
+    grade_ids,
+    notebook_cells,
+    solution_lines,
+)
 
 from lstm_lab import exercises
 from lstm_lab.checking import hidden_cases, reset_attempts
@@ -20,40 +26,18 @@ from lstm_lab.debugging import next_word_accuracy
 from lstm_lab.exercises import check_next_word_accuracy
 from lstm_lab.exercises.lesson08 import DIAGNOSES
 
-LESSON_8 = Path(__file__).resolve().parent.parent / "notebooks" / "08_debugging_lstm.ipynb"
-CELLS = json.loads(LESSON_8.read_text(encoding="utf-8"))["cells"]
+LESSON = "08_debugging_lstm.ipynb"
+CELLS = notebook_cells(LESSON)
 BUGS = sorted(DIAGNOSES)
 
 
-@pytest.fixture(autouse=True)
-def fresh_attempts():
-    reset_attempts()
-    yield
-    reset_attempts()
-
-
 def answer_index(name: str) -> int:
-    for i, cell in enumerate(CELLS):
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == f"{name}_answer":
-            return i
-    raise AssertionError(f"lesson 8 has no answer cell {name}_answer")
-
-
-def answer_cell(name: str) -> str:
-    return "".join(CELLS[answer_index(name)]["source"])
+    """Where the answer cell ``<name>_answer`` stands in the lesson."""
+    return grade_ids(CELLS).index(f"{name}_answer")
 
 
 def notebook_solution(name: str):
-    namespace = {"np": np}
-    exec(answer_cell(name), namespace)
-    return namespace[name]
-
-
-def solution_lines(name: str) -> list[str]:
-    region = re.search(r"### BEGIN SOLUTION\n(.*?)\n\s*### END SOLUTION", answer_cell(name), re.S)
-    assert region, name
-    lines = [line.split("#")[0].strip() for line in region.group(1).splitlines()]
-    return [line for line in lines if len(line) >= 12]
+    return define(answer_source(LESSON, name), name, {"np": np})
 
 
 def checker(name: str):
@@ -118,7 +102,7 @@ def test_every_wrong_option_is_told_why_without_the_answer(name):
         assert not result.passed and f"({letter}) does not fit the evidence" in result.message
         assert why in result.message
         assert f"({d.right})" not in result.message and f'"{d.right}"' not in result.message
-        for line in solution_lines(name) + [f'return "{d.right}"']:
+        for line in solution_lines(answer_source(LESSON, name), min_length=1) + [f'return "{d.right}"']:
             assert line not in result.message
 
 
@@ -153,9 +137,7 @@ def test_accuracy_stub_is_not_written_yet():
 
 def test_accuracy_reference_and_notebook_solution_pass():
     for fn in (next_word_accuracy, notebook_solution("next_word_accuracy")):
-        assert check_next_word_accuracy(fn).passed
-        with hidden_cases():
-            assert check_next_word_accuracy(fn).passed
+        assert_passes_also_on_hidden_cases(check_next_word_accuracy, fn)
 
 
 @pytest.mark.parametrize(("mistake", "named"), [(counted, "number of right predictions"),
@@ -163,7 +145,7 @@ def test_accuracy_reference_and_notebook_solution_pass():
 def test_accuracy_mistakes_are_named_without_the_solution(mistake, named):
     result = check_next_word_accuracy(mistake)
     assert not result.passed and "known mistake" in result.message and named in result.message
-    for line in solution_lines("next_word_accuracy"):
+    for line in solution_lines(answer_source(LESSON, "next_word_accuracy")):
         assert line not in result.message
     assert "argmax" not in result.message.split("known mistake")[1]  # the mistake is said, not the fix
 

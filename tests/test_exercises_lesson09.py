@@ -7,55 +7,40 @@ a second failure adds the conceptual pointer; and no message contains a line of 
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
+from exercise_cells import (
+    answer_source,
+    assert_gives_nothing_away,
+    assert_named_then_pointed,
+    assert_passes_also_on_hidden_cases,
+    define,
+    solution_lines,
+)
 
-from lstm_lab.checking import hidden_cases, reset_attempts
 from lstm_lab.exercises import check_replace_rare, check_tokenize_words, lesson09
 from lstm_lab.vocab import replace_rare, tokenize_words
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "09_korean_words.ipynb"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_attempts():
-    reset_attempts()
-    yield
-    reset_attempts()
-
-
-def _answer_cell(grade_id: str) -> str:
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    (cell,) = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id]
-    return "".join(cell["source"])
+LESSON = "09_korean_words.ipynb"
 
 
 def _notebook_function(name: str):
     """The teacher's solution from the lesson's answer cell, defined as the lesson defines it."""
     namespace = {"np": np, "Counter": Counter, "unicodedata": unicodedata}
-    exec(_answer_cell(f"{name}_answer"), namespace)
-    return namespace[name]
+    return define(answer_source(LESSON, name), name, namespace)
 
 
 def _solution_lines(name: str) -> list[str]:
-    """The non-trivial code lines of the answer cell's solution region, comments removed."""
-    region = re.search(r"### BEGIN SOLUTION\n(.*?)\n\s*### END SOLUTION", _answer_cell(f"{name}_answer"), re.S)
-    assert region, f"{name}: no solution region in the answer cell"
-    lines = [line.split("  #")[0].strip() for line in region.group(1).splitlines()]
-    lines = [line for line in lines if len(line) >= 12 and not line.startswith("#")]
-    assert len(lines) >= 2
-    return lines
+    """The non-trivial code lines of the answer cell's solution region (at least two)."""
+    return solution_lines(answer_source(LESSON, name), at_least=2)
 
 
 def _assert_no_solution_line(name: str, message: str) -> None:
-    for line in _solution_lines(name):
-        assert line not in message, f"the message gives the solution line {line!r} away:\n{message}"
+    assert_gives_nothing_away(message, _solution_lines(name))
 
 
 # ----- the tokeniser -------------------------------------------------------------------------
@@ -81,10 +66,8 @@ def test_tokenize_returning_none_is_the_stub():
 @pytest.mark.parametrize("source", ["package", "notebook"])
 def test_tokenize_reference_and_notebook_solution_pass(source):
     fn = tokenize_words if source == "package" else _notebook_function("tokenize_words")
-    assert check_tokenize_words(fn).assert_ok().message == "✓ tokenize_words matches the reference on 4 random texts"
-    with hidden_cases():
-        hidden = check_tokenize_words(fn)
-    assert hidden.passed and "hidden" in hidden.message, hidden.message
+    result = assert_passes_also_on_hidden_cases(check_tokenize_words, fn)
+    assert result.message == "✓ tokenize_words matches the reference on 4 random texts", result.message
 
 
 def test_the_cases_hold_every_feature_the_rules_name():
@@ -170,12 +153,7 @@ def test_tokenize_realistic_wrong_answers_are_named(learner, named):
 
 @pytest.mark.parametrize("mistake", lesson09.TOKENIZE_MISTAKES, ids=lambda m: m.outputs.__name__)
 def test_every_tokenize_mistake_is_named_and_the_second_attempt_gets_the_pointer(mistake):
-    first = check_tokenize_words(mistake.outputs)
-    assert not first.passed and mistake.what in first.message and "Pointer" not in first.message, first.message
-    second = check_tokenize_words(mistake.outputs)
-    assert "Pointer (attempt 2)" in second.message, second.message
-    for message in (first.message, second.message):
-        _assert_no_solution_line("tokenize_words", message)
+    assert_named_then_pointed(check_tokenize_words, mistake.outputs, mistake.what, _solution_lines("tokenize_words"))
 
 
 def test_tokenize_says_which_token_differs():
@@ -212,10 +190,7 @@ def test_replace_rare_stub_is_not_written_yet():
 @pytest.mark.parametrize("source", ["package", "notebook"])
 def test_replace_rare_reference_and_notebook_solution_pass(source):
     fn = replace_rare if source == "package" else _notebook_function("replace_rare")
-    assert check_replace_rare(fn).assert_ok().passed
-    with hidden_cases():
-        hidden = check_replace_rare(fn)
-    assert hidden.passed and "hidden" in hidden.message, hidden.message
+    assert_passes_also_on_hidden_cases(check_replace_rare, fn)
 
 
 def _drops_rare(tokens, min_count):
@@ -246,13 +221,9 @@ def _counts_as_it_reads(tokens, min_count):
     ],
 )
 def test_replace_rare_wrong_answers_are_named_then_pointed(learner, named):
-    first = check_replace_rare(learner)
-    assert not first.passed and "This is a known mistake" in first.message and named in first.message, first.message
-    assert "Pointer" not in first.message
-    second = check_replace_rare(learner)
-    assert "Pointer (attempt 2)" in second.message and "WHOLE list" in second.message
+    first, second = assert_named_then_pointed(check_replace_rare, learner, named, _solution_lines("replace_rare"))
+    assert "WHOLE list" in second.message
     for message in (first.message, second.message):
-        _assert_no_solution_line("replace_rare", message)
         assert ">= min_count" not in message and "Counter(" not in message
 
 

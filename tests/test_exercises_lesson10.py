@@ -9,52 +9,36 @@ The control's reference is checked against the package's null models (``inside.s
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
-
 import numpy as np
 import pytest
+from exercise_cells import (
+    answer_source,
+    assert_gives_nothing_away,
+    assert_named_then_pointed,
+    assert_passes_also_on_hidden_cases,
+    define,
+    solution_lines,
+)
 
 from lstm_lab import inside
-from lstm_lab.checking import hidden_cases, reset_attempts
 from lstm_lab.exercises import check_correlations, check_null_control, lesson10
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "10_inside_the_lstm.ipynb"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_attempts():
-    reset_attempts()
-    yield
-    reset_attempts()
-
-
-def _answer_cell(grade_id: str) -> str:
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    (cell,) = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id]
-    return "".join(cell["source"])
+LESSON = "10_inside_the_lstm.ipynb"
 
 
 def _notebook_function(name: str):
     """The teacher's solution from the answer cell; as in the lesson, ``correlations`` is the package's."""
     namespace = {"np": np, "correlations": inside.correlations}
-    exec(_answer_cell(f"{name}_answer"), namespace)
-    return namespace[name]
+    return define(answer_source(LESSON, name), name, namespace)
 
 
 def _solution_lines(name: str) -> list[str]:
-    region = re.search(r"### BEGIN SOLUTION\n(.*?)\n\s*### END SOLUTION", _answer_cell(f"{name}_answer"), re.S)
-    assert region, f"{name}: no solution region in the answer cell"
-    lines = [line.split("  #")[0].strip() for line in region.group(1).splitlines()]
-    lines = [line for line in lines if len(line) >= 12 and not line.startswith("#")]
-    assert len(lines) >= 2
-    return lines
+    """The non-trivial code lines of the answer cell's solution region (at least two)."""
+    return solution_lines(answer_source(LESSON, name), at_least=2)
 
 
 def _assert_no_solution_line(name: str, message: str) -> None:
-    for line in _solution_lines(name):
-        assert line not in message, f"the message gives the solution line {line!r} away:\n{message}"
+    assert_gives_nothing_away(message, _solution_lines(name))
 
 
 # ----- the correlation ------------------------------------------------------------------------
@@ -73,10 +57,7 @@ def test_correlations_stub_is_not_written_yet():
 @pytest.mark.parametrize("source", ["package", "notebook"])
 def test_correlations_reference_and_notebook_solution_pass(source):
     fn = inside.correlations if source == "package" else _notebook_function("correlations")
-    assert check_correlations(fn).assert_ok().passed
-    with hidden_cases():
-        hidden = check_correlations(fn)
-    assert hidden.passed and "hidden" in hidden.message, hidden.message
+    assert_passes_also_on_hidden_cases(check_correlations, fn)
 
 
 def _uncentred(values, feature):
@@ -98,13 +79,9 @@ def _cov_over_std(values, feature):
      (_cov_over_std, "T / (T - 1)")],
 )
 def test_correlations_wrong_answers_are_named_then_pointed(learner, named):
-    first = check_correlations(learner)
-    assert not first.passed and "This is a known mistake" in first.message and named in first.message, first.message
-    assert "Pointer" not in first.message
-    second = check_correlations(learner)
-    assert "Pointer (attempt 2)" in second.message and "section 3" in second.message
+    first, second = assert_named_then_pointed(check_correlations, learner, named, _solution_lines("correlations"))
+    assert "section 3" in second.message
     for message in (first.message, second.message):
-        _assert_no_solution_line("correlations", message)
         assert "values.mean(axis=0)" not in message and "np.sqrt" not in message
 
 
@@ -158,10 +135,8 @@ def test_null_control_stub_is_not_written_yet():
 @pytest.mark.parametrize("source", ["package", "notebook"])
 def test_null_control_reference_and_notebook_solution_pass(source):
     fn = lesson10.null_control if source == "package" else _notebook_function("null_control")
-    assert check_null_control(fn).assert_ok().message == "✓ null_control matches the reference on 3 random cases"
-    with hidden_cases():
-        hidden = check_null_control(fn)
-    assert hidden.passed and "hidden" in hidden.message, hidden.message
+    result = assert_passes_also_on_hidden_cases(check_null_control, fn)
+    assert result.message == "✓ null_control matches the reference on 3 random cases", result.message
 
 
 def _best_abs(values, feature):
@@ -216,13 +191,9 @@ def _untrained_only(values, feature, untrained_values, shifts, margin=0.1):
     ],
 )
 def test_null_control_wrong_answers_are_named_then_pointed(learner, named):
-    first = check_null_control(learner)
-    assert not first.passed and "This is a known mistake" in first.message and named in first.message, first.message
-    assert "Pointer" not in first.message
-    second = check_null_control(learner)
-    assert "Pointer (attempt 2)" in second.message and "BEST cell" in second.message
+    first, second = assert_named_then_pointed(check_null_control, learner, named, _solution_lines("null_control"))
+    assert "BEST cell" in second.message
     for message in (first.message, second.message):
-        _assert_no_solution_line("null_control", message)
         assert "np.roll(" not in message and ".max()" not in message
 
 

@@ -3,107 +3,62 @@ nothing is given away."""
 
 from __future__ import annotations
 
-import inspect
-import json
-import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from exercise_cells import (
+    answer_source,
+    assert_gives_nothing_away,
+    define,
+    edited,
+    reference_lines,
+    solution_lines,
+    student_stub,
+)
 
 from lstm_lab.activations import sigmoid
-from lstm_lab.checking import hidden_cases, reset_attempts
+from lstm_lab.checking import hidden_cases
 from lstm_lab.exercises import check_gru_step_backward, check_gru_step_forward
 from lstm_lab.gru import GRUStepCache, gru_step_backward, gru_step_forward
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "11_gru.ipynb"
-_REGION = re.compile(r"^( *)### BEGIN SOLUTION\n(.*?)^ *### END SOLUTION\n?", re.S | re.M)
+LESSON = "11_gru.ipynb"
+NAMESPACE = {"np": np, "sigmoid": sigmoid, "GRUStepCache": GRUStepCache}  # what the lesson imported before
 
 
-def answer_source(name: str) -> str:
-    """The source of the answer cell ``<name>_answer`` of Lesson 11."""
-    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == f"{name}_answer":
-            return "".join(cell["source"])
-    raise LookupError(f"{NOTEBOOK.name} has no answer cell {name}_answer")
-
-
-def _code(line: str) -> str:
-    return line.split("#", 1)[0].strip()
-
-
-def solution_lines(source: str) -> list[str]:
-    """The non-trivial code lines of the solution region (comments dropped)."""
-    lines = [_code(line) for m in _REGION.finditer(source) for line in m.group(2).splitlines()]
-    lines = [line for line in lines if len(line) >= 12]
-    assert lines, "the answer cell has no solution region"
-    return lines
-
-
-def reference_lines(fn: Any) -> list[str]:
-    """The code lines of lstm_lab's reference body: the spoiler show_solution prints."""
-    body = inspect.getsource(fn).split('"""')[-1]
-    return [_code(line) for line in body.splitlines() if len(_code(line)) >= 12]
-
-
-def student_stub(source: str) -> str:
-    """The answer cell as nbgrader's student edition has it."""
-    return _REGION.sub(lambda m: f"{m.group(1)}# YOUR CODE HERE\n{m.group(1)}raise NotImplementedError()\n", source)
-
-
-def define(source: str, name: str) -> Any:
+def _define(source: str, name: str) -> Any:
     """Run an answer cell's source with the names the lesson imported before it; return the function."""
-    namespace: dict[str, Any] = {"np": np, "sigmoid": sigmoid, "GRUStepCache": GRUStepCache}
-    exec(compile(source, f"<answer cell {name}>", "exec"), namespace)
-    return namespace[name]
+    return define(source, name, NAMESPACE)
 
 
 EXERCISES = {
     "gru_step_forward": (check_gru_step_forward, gru_step_forward),
     "gru_step_backward": (check_gru_step_backward, gru_step_backward),
 }
-SOURCES = {name: answer_source(name) for name in EXERCISES}
+SOURCES = {name: answer_source(LESSON, name) for name in EXERCISES}
 SECRETS = [line for name, (_, ref) in EXERCISES.items()
            for line in solution_lines(SOURCES[name]) + reference_lines(ref)]
 
 
 def with_lines(name: str, *changes: tuple[str, str]) -> Any:
     """The notebook's solution with some text changed: a realistic wrong answer."""
-    source = SOURCES[name]
-    for old, new in changes:
-        assert source.count(old) == 1, old
-        source = source.replace(old, new)
-    return define(source, name)
-
-
-def assert_gives_nothing_away(message: str) -> None:
-    leaked = [line for line in SECRETS if line in message]
-    assert not leaked, f"the message shows solution code {leaked}:\n{message}"
-
-
-@pytest.fixture(autouse=True)
-def fresh_attempts():
-    reset_attempts()
-    yield
-    reset_attempts()
+    return _define(edited(SOURCES[name], *changes), name)
 
 
 @pytest.mark.parametrize("name", EXERCISES)
 def test_the_stub_is_not_written_yet_and_gets_no_hint(name):
     checker = EXERCISES[name][0]
     for _ in range(2):  # a second run of the stub is still no attempt: no pointer
-        result = checker(define(student_stub(SOURCES[name]), name))
+        result = checker(_define(student_stub(SOURCES[name]), name))
         assert not result.passed and f"{name} is not written yet" in result.message, result.message
         assert "known mistake" not in result.message and "Pointer" not in result.message
-        assert_gives_nothing_away(result.message)
+        assert_gives_nothing_away(result.message, SECRETS)
 
 
 @pytest.mark.parametrize("name", EXERCISES)
 def test_the_reference_and_the_notebooks_solution_pass_visible_and_hidden_cases(name):
     checker, reference = EXERCISES[name]
-    for fn in (reference, define(SOURCES[name], name)):
+    for fn in (reference, _define(SOURCES[name], name)):
         result = checker(fn)
         assert result.passed and result.message == f"✓ {name} matches the reference on 3 random cases"
         with hidden_cases():
@@ -112,8 +67,8 @@ def test_the_reference_and_the_notebooks_solution_pass_visible_and_hidden_cases(
 
 
 def test_the_notebooks_forward_and_backward_work_together():
-    forward = define(SOURCES["gru_step_forward"], "gru_step_forward")
-    backward = define(SOURCES["gru_step_backward"], "gru_step_backward")
+    forward = _define(SOURCES["gru_step_forward"], "gru_step_forward")
+    backward = _define(SOURCES["gru_step_backward"], "gru_step_backward")
     assert check_gru_step_backward(backward, forward_fn=forward).passed
 
 
@@ -146,7 +101,7 @@ def test_wrong_forwards_are_named_and_given_nothing_away(case):
     assert not result.passed and "h_next" in result.message
     assert named in result.message, result.message
     assert "Pointer" not in result.message
-    assert_gives_nothing_away(result.message)
+    assert_gives_nothing_away(result.message, SECRETS)
 
 
 WRONG_BACKWARDS = {
@@ -175,7 +130,7 @@ def test_wrong_backwards_are_named_and_given_nothing_away(case):
     result = check_gru_step_backward(with_lines("gru_step_backward", *changes))
     assert not result.passed and output in result.message, result.message
     assert named in result.message, result.message
-    assert_gives_nothing_away(result.message)
+    assert_gives_nothing_away(result.message, SECRETS)
 
 
 @pytest.mark.parametrize("name, changes", [
@@ -187,7 +142,7 @@ def test_the_second_failure_adds_the_pointer(name, changes):
     wrong = with_lines(name, *changes)
     first, second = checker(wrong), checker(wrong)
     assert "Pointer" not in first.message and "Pointer (attempt 2)" in second.message, second.message
-    assert_gives_nothing_away(second.message)
+    assert_gives_nothing_away(second.message, SECRETS)
 
 
 def test_a_grads_list_instead_of_a_dict_is_explained():

@@ -84,8 +84,11 @@ def check_rnn_step_forward(fn: Callable[..., Any]) -> CheckResult:
     )
 
 
-def _rnn_seq_case(rng: np.random.Generator) -> tuple:
-    """(x (B, T, D), h0 (B, H), W_xh (D, H), W_hh (H, H), b_h (H,)) with B, T, D, H in 2..4."""
+def rnn_sequence_case(rng: np.random.Generator) -> tuple:
+    """(x (B, T, D), h0 (B, H), W_xh (D, H), W_hh (H, H), b_h (H,)) with B, T, D, H in 2..4.
+
+    One random input of rnn_forward; Lesson 3's check of rnn_backward draws its cases from it too.
+    """
     B, T, D, H = (int(n) for n in rng.integers(2, 5, size=4))
     return (
         random_array(rng, (B, T, D)),
@@ -135,7 +138,7 @@ def check_rnn_forward(fn: Callable[..., Any]) -> CheckResult:
         "rnn_forward",
         fn,
         rnn_forward,
-        _rnn_seq_case,
+        rnn_sequence_case,
         output_names=["h"],
         select=_first,
         mistakes=[

@@ -9,6 +9,7 @@ import numpy as np
 
 from lstm_lab.activations import softmax
 from lstm_lab.checking import CheckResult, Mistake, check_function, random_array, register_solution
+from lstm_lab.exercises.lesson02 import rnn_sequence_case
 from lstm_lab.gradcheck import numerical_gradient
 from lstm_lab.losses import softmax_cross_entropy
 from lstm_lab.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
@@ -215,17 +216,6 @@ def check_rnn_step_backward(
 # ----- backpropagation through time ------------------------------------------------------------
 
 
-def _seq_case(rng: np.random.Generator) -> tuple:
-    B, T, D, H = (int(n) for n in rng.integers(2, 5, size=4))
-    return (
-        random_array(rng, (B, T, D)),
-        random_array(rng, (B, H)),
-        random_array(rng, (D, H), 0.5),
-        random_array(rng, (H, H), 0.5),
-        random_array(rng, (H,), 0.5),
-    )
-
-
 def check_rnn_backward(fn: Callable[..., Any], forward_fn: Callable[..., Any] | None = None) -> CheckResult:
     """Check ``fn(dh, cache) -> (dx, dh0, dW_xh, dW_hh, db_h)`` (backprop through time).
 
@@ -234,7 +224,7 @@ def check_rnn_backward(fn: Callable[..., Any], forward_fn: Callable[..., Any] | 
     forward = forward_fn or rnn_forward
 
     def case(rng: np.random.Generator) -> tuple:
-        inputs = _seq_case(rng)
+        inputs = rnn_sequence_case(rng)
         h, _ = rnn_forward(*inputs)
         return random_array(rng, h.shape), inputs
 
