@@ -178,3 +178,28 @@ def test_show_solution_warns_and_shows_the_package_source():
     assert "def rnn_forward" in code.data
     with pytest.raises(KeyError, match="the exercises are"):
         show_solution("no_such_exercise")
+
+
+def test_a_mistake_is_named_only_if_it_matches_on_every_case():
+    from lstm_lab.checking import Mistake, check_function, random_array
+
+    def case(rng):
+        return (random_array(rng, (3,)),)
+
+    def doubled(x):
+        return 2 * x
+
+    def tripled(x):
+        return 3 * x
+
+    calls = []
+
+    def tripled_once(x):  # agrees with the mistake on the first case only: an accident, not the mistake
+        calls.append(1)
+        return 3 * x if len(calls) == 1 else 5 * x
+
+    mistakes = [Mistake("times three instead of two", tripled)]
+    named = check_function("double", tripled, doubled, case, mistakes=mistakes)
+    assert not named.passed and "known mistake: times three" in named.message, named.message
+    accidental = check_function("double", tripled_once, doubled, case, mistakes=mistakes)
+    assert not accidental.passed and "known mistake" not in accidental.message, accidental.message

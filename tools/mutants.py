@@ -216,8 +216,9 @@ MUTANTS: tuple[Mutant, ...] = (
     # -- the exercise checkers and the playground
     _m("checker-passes-everything", EXERCISES,
        "        if problem is None:\n            continue", "        if True:\n            continue", t_ex),
-    _m("checker-gives-the-wrong-hint", EXERCISES, "if _compare(got, mistaken, output_names, rtol, atol) is None:",
-       "if _compare(got, mistaken, output_names, rtol, atol) is not None:", t_ex),
+    _m("checker-names-a-mistake-that-does-not-match", EXERCISES,
+       "if _compare(learner.on(index, args), mistake.on(index, args), names, rtol, atol) is not None:",
+       "if _compare(learner.on(index, args), mistake.on(index, args), names, rtol, atol) is None:", t_ex),
     _m("playground-clip-nan-switches-clipping-off", WIDGETS,
        "not (math.isfinite(clip) and clip >= 0)", "clip < 0", t_bad),
 )
