@@ -38,8 +38,14 @@ import numpy as np
 
 from lstm_lab.activations import dsigmoid, dtanh, sigmoid, tanh
 from lstm_lab.checks import check_id_pair, check_ids, check_model_args, check_positive_int, check_state
-from lstm_lab.layers import embedding_backward, one_hot, temporal_affine_backward, temporal_affine_forward
-from lstm_lab.losses import softmax_cross_entropy_rows
+from lstm_lab.layers import (
+    embedding_backward,
+    one_hot,
+    output_backward_rows,
+    output_loss_rows,
+    temporal_affine_backward,
+    temporal_affine_forward,
+)
 from lstm_lab.params import Param
 from lstm_lab.workspace import Workspace
 
@@ -499,10 +505,7 @@ class GRU:
         h_rows, dlogits, loss = self._output_loss(gru_cache, targets, ws)
         # The output layer's backward pass, written straight into the grads; dh time first.
         T, B, H = gru_cache["hn"].shape
-        dh = ws.empty("dh_out", (T, B, H), self.dtype)
-        np.matmul(dlogits, self.W_y.value.T, out=dh.reshape(T * B, H))
-        np.matmul(h_rows.T, dlogits, out=self.W_y.grad)
-        np.sum(dlogits, axis=0, out=self.b_y.grad)
+        dh = output_backward_rows(dlogits, h_rows, self.W_y.value, self.W_y.grad, self.b_y.grad, ws).reshape(T, B, H)
         self._write_gate_grads(gru_backward_fused(dh.transpose(1, 0, 2), gru_cache))
         return loss, gru_cache["hs"][T].copy()
 
@@ -522,10 +525,7 @@ class GRU:
         """
         T, B, H = gru_cache["hn"].shape
         h_rows = gru_cache["hs"][1:].reshape(T * B, H)
-        logits = ws.empty("logits", (T * B, self.vocab_size), self.dtype)
-        np.matmul(h_rows, self.W_y.value, out=logits)
-        logits += self.b_y.value
-        loss, dlogits = softmax_cross_entropy_rows(logits, targets.T.reshape(-1), B)
+        loss, dlogits = output_loss_rows(h_rows, self.W_y.value, self.b_y.value, targets.T.reshape(-1), B, ws)
         return h_rows, dlogits, loss
 
     def step(self, ids: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from lstm_lab.losses import softmax_cross_entropy_rows
+from lstm_lab.workspace import Workspace
+
 
 def one_hot(ids: np.ndarray, vocab_size: int, dtype: Any = np.float64) -> np.ndarray:
     """Turn integer ids of any shape S into one-hot vectors of shape S + (V,).
@@ -127,3 +130,46 @@ def temporal_affine_backward(
     dW = h.reshape(-1, H).T @ dout.reshape(-1, V)
     db = dout.reshape(-1, V).sum(axis=0)
     return dh, dW, db
+
+
+def output_loss_rows(
+    h_rows: np.ndarray, W_y: np.ndarray, b_y: np.ndarray, targets: np.ndarray, batch_size: int, ws: Workspace
+) -> tuple[float, np.ndarray]:
+    """The output layer and the loss on every hidden state at once: the fused models' fast path.
+
+    Args:
+        h_rows: (N, H) hidden states, one row per (time step, example), N = T * B. A fused pass
+            keeps time first, so its states are already these rows (no copy).
+        W_y: (H, V), b_y: (V,) the output layer.
+        targets: (N,) the id after each row's input, in the same row order.
+        batch_size: B: the loss is summed over time and averaged over the batch.
+        ws: scratch space; the logits and dlogits live in it until its next use.
+
+    Returns:
+        loss: a float; dlogits: (N, V) its gradient with respect to the logits.
+    """
+    logits = ws.empty("logits", (h_rows.shape[0], W_y.shape[1]), h_rows.dtype)
+    np.matmul(h_rows, W_y, out=logits)
+    logits += b_y
+    return softmax_cross_entropy_rows(logits, targets, batch_size)
+
+
+def output_backward_rows(
+    dlogits: np.ndarray, h_rows: np.ndarray, W_y: np.ndarray, dW_y: np.ndarray, db_y: np.ndarray, ws: Workspace
+) -> np.ndarray:
+    """Backward pass of ``output_loss_rows``'s affine map, written into the given gradients.
+
+    Args:
+        dlogits: (N, V) from ``output_loss_rows``. h_rows: (N, H), W_y: (H, V) as given to it.
+        dW_y: (H, V) and db_y: (V,): OVERWRITTEN with the output layer's gradients (summed over
+            all N rows: the layer is shared by every step and example).
+        ws: scratch space for the result.
+
+    Returns:
+        dh: (N, H) the gradient with respect to each hidden state, in ``ws``.
+    """
+    dh = ws.empty("dh_out", h_rows.shape, h_rows.dtype)
+    np.matmul(dlogits, W_y.T, out=dh)
+    np.matmul(h_rows.T, dlogits, out=dW_y)
+    np.sum(dlogits, axis=0, out=db_y)
+    return dh

@@ -33,8 +33,14 @@ import numpy as np
 
 from lstm_lab.activations import dsigmoid, dtanh, sigmoid, tanh
 from lstm_lab.checks import check_id_pair, check_ids, check_model_args, check_positive_int, check_state
-from lstm_lab.layers import embedding_backward, one_hot, temporal_affine_backward, temporal_affine_forward
-from lstm_lab.losses import softmax_cross_entropy_rows
+from lstm_lab.layers import (
+    embedding_backward,
+    one_hot,
+    output_backward_rows,
+    output_loss_rows,
+    temporal_affine_backward,
+    temporal_affine_forward,
+)
 from lstm_lab.params import Param
 from lstm_lab.workspace import Workspace
 
@@ -577,10 +583,7 @@ class LSTM:
         h_rows, dlogits, loss = self._output_loss(lstm_cache, targets, ws)
         # The output layer's backward pass, written straight into the grads; dh time first.
         T, B, H = lstm_cache["tanh_C"].shape
-        dh = ws.empty("dh_out", (T, B, H), self.dtype)
-        np.matmul(dlogits, self.W_y.value.T, out=dh.reshape(T * B, H))
-        np.matmul(h_rows.T, dlogits, out=self.W_y.grad)
-        np.sum(dlogits, axis=0, out=self.b_y.grad)
+        dh = output_backward_rows(dlogits, h_rows, self.W_y.value, self.W_y.grad, self.b_y.grad, ws).reshape(T, B, H)
         _, _, _, dW, db = lstm_backward_fused(dh.transpose(1, 0, 2), lstm_cache)
         for name, g in split_gates(dW, db).items():
             getattr(self, name).grad[...] = g
@@ -603,10 +606,7 @@ class LSTM:
         """
         T, B, H = lstm_cache["tanh_C"].shape
         h_rows = lstm_cache["hs"][1:].reshape(T * B, H)
-        logits = ws.empty("logits", (T * B, self.vocab_size), self.dtype)
-        np.matmul(h_rows, self.W_y.value, out=logits)
-        logits += self.b_y.value
-        loss, dlogits = softmax_cross_entropy_rows(logits, targets.T.reshape(-1), B)
+        loss, dlogits = output_loss_rows(h_rows, self.W_y.value, self.b_y.value, targets.T.reshape(-1), B, ws)
         return h_rows, dlogits, loss
 
     def step(self, ids: np.ndarray, state: State) -> tuple[np.ndarray, State]:

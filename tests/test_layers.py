@@ -75,3 +75,29 @@ def test_temporal_affine_forward_and_backward():
 
     for analytic, x in ((dh, h), (dW, W), (db, b)):
         assert relative_error(analytic, numerical_gradient_array(f, x)).max() < 1e-8
+
+
+def test_the_row_output_layer_equals_the_temporal_one_with_its_loss():
+    """The fused models' output layer on (T * B, H) rows gives the loss and gradients of the plain one."""
+    from lstm_lab.layers import output_backward_rows, output_loss_rows
+    from lstm_lab.losses import softmax_cross_entropy
+    from lstm_lab.workspace import Workspace
+
+    rng = np.random.default_rng(7)
+    B, T, H, V = 3, 4, 5, 6
+    h = rng.standard_normal((B, T, H))
+    W, b = rng.standard_normal((H, V)), rng.standard_normal(V)
+    targets = rng.integers(0, V, size=(B, T))
+    logits, cache = temporal_affine_forward(h, W, b)
+    loss, dlogits = softmax_cross_entropy(logits, targets)
+    dh, dW, db = temporal_affine_backward(dlogits, cache)
+
+    ws = Workspace()
+    h_rows = h.transpose(1, 0, 2).reshape(T * B, H)  # time first, as the fused passes keep it
+    loss_rows, dlogits_rows = output_loss_rows(h_rows, W, b, targets.T.reshape(-1), B, ws)
+    dW_rows, db_rows = np.empty_like(W), np.empty_like(b)
+    dh_rows = output_backward_rows(dlogits_rows, h_rows, W, dW_rows, db_rows, ws)
+    np.testing.assert_allclose(loss_rows, loss, rtol=1e-12)
+    np.testing.assert_allclose(dh_rows.reshape(T, B, H).transpose(1, 0, 2), dh, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(dW_rows, dW, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(db_rows, db, rtol=1e-12, atol=1e-15)

@@ -76,6 +76,7 @@ t_bad, t_data, t_vocab = "tests/test_bad_input.py", "tests/test_data.py", "tests
 t_grad, t_sampling, t_ex = "tests/test_gradcheck.py", "tests/test_sampling.py", "tests/test_exercises.py"
 t_model = "tests/test_model.py"
 GRU, t_gru = "lstm_lab/gru.py", "tests/test_gru.py"
+LAYERS, t_layers = "lstm_lab/layers.py", "tests/test_layers.py"
 
 
 def _m(name: str, file: str, original: str, replacement: str, *tests: str) -> Mutant:
@@ -94,6 +95,9 @@ MUTANTS: tuple[Mutant, ...] = (
        "lstm_step_backward(dh[:, t] + dh_next, dC_next, steps[t])", "lstm_step_backward(dh[:, t], dC_next, steps[t])",
        t_lstm),
     # -- the LSTM, fused backward (lstm_backward_fused)
+    _m("output-rows-bias-gradient-not-summed", LAYERS,
+       "np.sum(dlogits, axis=0, out=db_y)", "np.copyto(db_y, dlogits[0])", t_layers),
+    _m("output-rows-dh-dropped", LAYERS, "np.matmul(dlogits, W_y.T, out=dh)", "dh.fill(0.0)", t_layers),
     _m("lstm-fused-highway-uses-input-gate", LSTM,
        "np.multiply(dC, f[t], out=dC_next)", "np.multiply(dC, i[t], out=dC_next)", t_lstm),
     _m("lstm-fused-forget-uses-C_t-not-C_t-1", LSTM,
