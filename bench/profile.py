@@ -30,11 +30,13 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # before numpy loads its BLAS
 
 import argparse  # noqa: E402
+import datetime  # noqa: E402
 import json  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -44,6 +46,8 @@ from bench.__main__ import (  # noqa: E402
     blas_kernel,
     configurations,
     endless,
+    environment,
+    machine_description,
     torch_twin,
     torch_version,
 )
@@ -52,6 +56,7 @@ from lstm_lab.lstm import LSTM, lstm_backward_fused, lstm_forward_fused, stack_g
 from lstm_lab.optim import Adagrad, clip_by_value  # noqa: E402
 from lstm_lab.workspace import keep_freed_memory  # noqa: E402
 
+PROFILE = Path(__file__).resolve().parent / "results" / "profile.md"
 PARTS = (
     "prep", "forward GEMMs", "forward rest", "output layer + softmax", "backward GEMMs", "embedding",
     "backward rest", "grads", "clip", "optimiser",
@@ -182,9 +187,16 @@ def main(argv: list[str] | None = None) -> None:
     results = {}
     for name, env in configurations().items():
         cmd = [sys.executable, "-m", "bench.profile", "--worker", *(["--quick"] if args.quick else [])]
-        out = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True)
+        out = subprocess.run(cmd, env=environment(env), capture_output=True, text=True, check=True)
         results[name] = json.loads(out.stdout.strip().splitlines()[-1])
-    print(table(results))
+    text = (f"Measured {datetime.date.today().isoformat()} by `python -m bench.profile` on: {machine_description()}; "
+            "the configurations are those of `python -m bench` (see latest.md).\n\n" + table(results))
+    print(text)
+    if not args.quick:
+        tmp = PROFILE.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, PROFILE)  # atomically: a run stopped half-way leaves the last table whole
+        print(f"written to {PROFILE}")
 
 
 if __name__ == "__main__":

@@ -360,8 +360,8 @@ def lstm_forward_fused(
 
 
 def lstm_backward_fused(
-    dh: np.ndarray, cache: dict[str, Any], dC_T: np.ndarray | None = None
-) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    dh: np.ndarray, cache: dict[str, Any], dC_T: np.ndarray | None = None, *, initial_state_grads: bool = True
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None, np.ndarray, np.ndarray]:
     """Backward pass of ``lstm_forward_fused``; the same gradients as ``lstm_backward``.
 
     Write dC for the whole gradient reaching C_t (from the next cell and through h_t). Then
@@ -384,10 +384,13 @@ def lstm_backward_fused(
             time-first (T, B, H) array (as ``lstm_forward_fused`` returns h) is read in place.
         cache: from ``lstm_forward_fused`` (its workspace is used here too).
         dC_T: (B, H) gradient with respect to the final cell state; None means zero.
+        initial_state_grads: False skips dh0 and dC0 (returned as None), and with them the
+            last step's matrix multiply: training on windows (truncated backpropagation
+            through time) never uses the gradient with respect to the window's initial state.
 
     Returns:
         dx: (B, T, D) gradient with respect to x, or None when x was ids (they have no gradient).
-        dh0: (B, H), dC0: (B, H).
+        dh0: (B, H), dC0: (B, H); None if not ``initial_state_grads``.
         dW: (D + H, 4H), db: (4H,): stacked like W and b; ``split_gates`` names them. With
             a workspace, dW is a view into it, valid until its next use.
     """
@@ -431,6 +434,8 @@ def lstm_backward_fused(
         dC += dC_next
         np.multiply(dC, G[1:, t], out=da[1:, t])  # da_f, da_i, da_C
         np.multiply(dh_t, G[0, t], out=da[0, t])  # da_o
+        if t == 0 and not initial_state_grads:
+            break  # what flows back from here reaches only h0 and C0
         np.multiply(dC, f[t], out=dC_next)  # the gradient highway, as in lstm_step_backward
         np.matmul(da[:, t], W_hT4, out=dh_4)  # the step's matrix multiply, gate by gate ...
         np.sum(dh_4, axis=0, out=dh_next)  # ... summed: dh_prev = da W_h^T
@@ -450,6 +455,8 @@ def lstm_backward_fused(
         np.matmul(x.transpose(1, 0, 2).reshape(T * B, D).T, da_rows, out=dW[:D])
         dx = np.ascontiguousarray((da_rows @ W[:D].T).reshape(T, B, D).transpose(1, 0, 2))
     db = da_rows.sum(axis=0)
+    if not initial_state_grads:
+        return dx, None, None, dW, db
     return dx, dh_next, dC_next, dW, db
 
 
@@ -584,7 +591,7 @@ class LSTM:
         # The output layer's backward pass, written straight into the grads; dh time first.
         T, B, H = lstm_cache["tanh_C"].shape
         dh = output_backward_rows(dlogits, h_rows, self.W_y.value, self.W_y.grad, self.b_y.grad, ws).reshape(T, B, H)
-        _, _, _, dW, db = lstm_backward_fused(dh.transpose(1, 0, 2), lstm_cache)
+        _, _, _, dW, db = lstm_backward_fused(dh.transpose(1, 0, 2), lstm_cache, initial_state_grads=False)
         for name, g in split_gates(dW, db).items():
             getattr(self, name).grad[...] = g
         return loss, (lstm_cache["hs"][T].copy(), lstm_cache["C_T"].copy())

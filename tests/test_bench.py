@@ -10,11 +10,15 @@ import pytest
 from bench.__main__ import (
     AVX2_LAPTOP,
     SIZES,
+    TORCH_ON_AVX2,
     best_chars_per_second,
     configurations,
+    environment,
+    floor_table,
     ours,
     report,
     seed_style,
+    step_gemm_flops,
     throughput_table,
 )
 from bench.seed_style import SeedStyleLSTM
@@ -129,11 +133,36 @@ def test_report_puts_each_configuration_s_ratio_side_by_side():
 
 def test_configurations_are_only_what_the_cpu_supports():
     laptop = configurations({"avx2", "avx512f"})
-    assert list(laptop) == ["best", "AVX2 laptop", "AVX2 laptop, PyTorch on AVX2 too"]
-    assert laptop["AVX2 laptop"] == AVX2_LAPTOP and laptop["best"] == {}
-    assert laptop["AVX2 laptop, PyTorch on AVX2 too"]["ATEN_CPU_CAPABILITY"] == "avx2"
+    assert list(laptop) == ["best", "AVX2 laptop", "numpy on AVX2, PyTorch on AVX-512"]
+    # best: OpenBLAS chooses its own kernel, whatever the machine pins
+    assert laptop["best"] == {"OPENBLAS_CORETYPE": None, "OPENBLAS_L2_SIZE": None}
+    # the laptop: numpy, OpenBLAS and every PyTorch kernel family (oneDNN's LSTM included) on AVX2
+    assert laptop["AVX2 laptop"] == {"OPENBLAS_L2_SIZE": None, **AVX2_LAPTOP, **TORCH_ON_AVX2}
+    assert TORCH_ON_AVX2["ONEDNN_MAX_CPU_ISA"] == "AVX2"
+    assert laptop["numpy on AVX2, PyTorch on AVX-512"] == {"OPENBLAS_L2_SIZE": None, **AVX2_LAPTOP}
     assert list(configurations({"avx2"})) == ["best"]  # an AVX2 machine's best already is the laptop
     assert list(configurations(set())) == ["best"]
+
+
+def test_a_configuration_removes_the_variables_it_sets_to_none():
+    base = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "512", "PATH": "/bin"}
+    assert environment(configurations({"avx2"})["best"], base) == {"PATH": "/bin"}
+    laptop = environment(configurations({"avx2", "avx512f"})["AVX2 laptop"], base)
+    assert laptop["OPENBLAS_CORETYPE"] == "Haswell" and "OPENBLAS_L2_SIZE" not in laptop
+    assert laptop["ONEDNN_MAX_CPU_ISA"] == "AVX2" and laptop["PATH"] == "/bin"
+    assert base["OPENBLAS_L2_SIZE"] == "512"  # the caller's dict is left alone
+
+
+def test_the_floor_counts_every_multiply_of_a_step():
+    # B = 2, H = 3, V = 5, T = 4: three (B, H) x (H, 4H) products per step, three (B, H) x (H, V)
+    assert step_gemm_flops(2, 3, 5, T=4) == 3 * 2 * 4 * 2 * 3 * 12 + 3 * 2 * 4 * 2 * 3 * 5
+    rows = [{"impl": "lstm_lab LSTM", "B": 32, "H": 100, "dtype": "float32", "cps": 32 * 25 / 0.004},
+            {"impl": "torch.nn.LSTM (eager, CPU)", "B": 32, "H": 100, "dtype": "float32",
+             "cps": 32 * 25 / 0.002}]  # fmt: skip
+    flops = step_gemm_flops(32, 100, 61)
+    result = {"rows": rows, "V": 61, "torch": "2", "sgemm_gflops": flops / 1e9 / 0.001}  # floor: 1 ms
+    text = "\n".join(floor_table({"best": result}))
+    assert "| best | 32 | 100 | 4.00 | 2.00 | 1.00 | 0.50 |" in text
 
 
 def test_the_laptop_configuration_really_changes_the_kernels_in_a_fresh_process():

@@ -525,3 +525,26 @@ def test_gate_activations_record_pre_activations_consistent_with_the_gates():
         assert record[f"a_{g}"].shape == (5, 5)
         np.testing.assert_allclose(sigmoid(record[f"a_{g}"]), record[g], rtol=1e-12)
     np.testing.assert_allclose(np.tanh(record["a_C"]), record["C_tilde"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("inputs", ["ids", "dense"])
+def test_fused_backward_without_initial_state_grads_gives_the_same_weight_and_input_grads(inputs):
+    # Training skips the gradient with respect to the window's initial state (and the last
+    # step's multiply): everything else must be what the full backward pass gives.
+    rng = np.random.default_rng(5)
+    B, T, V, H = 3, 6, 7, 4
+    ids = rng.integers(0, V, (B, T))
+    x = ids if inputs == "ids" else rng.standard_normal((B, T, V))
+    h0, C0 = rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    W, b = stack_gates(random_gate_params(V, H, rng))
+    dh, dC_T = rng.standard_normal((B, T, H)), rng.standard_normal((B, H))
+    full = lstm_backward_fused(dh, lstm_forward_fused(x, h0, C0, W, b)[1], dC_T=dC_T)
+    full = [None if a is None else a.copy() for a in full]
+    dx, dh0, dC0, dW, db = lstm_backward_fused(
+        dh, lstm_forward_fused(x, h0, C0, W, b)[1], dC_T=dC_T, initial_state_grads=False
+    )
+    assert dh0 is None and dC0 is None
+    np.testing.assert_array_equal(dW, full[3])
+    np.testing.assert_array_equal(db, full[4])
+    if inputs == "dense":
+        np.testing.assert_array_equal(dx, full[0])

@@ -98,6 +98,8 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("output-rows-bias-gradient-not-summed", LAYERS,
        "np.sum(dlogits, axis=0, out=db_y)", "np.copyto(db_y, dlogits[0])", t_layers),
     _m("output-rows-dh-dropped", LAYERS, "np.matmul(dlogits, W_y.T, out=dh)", "dh.fill(0.0)", t_layers),
+    _m("lstm-fused-training-skips-a-step-too-many", LSTM,
+       "if t == 0 and not initial_state_grads:", "if t == 1 and not initial_state_grads:", t_lstm),
     _m("lstm-fused-highway-uses-input-gate", LSTM,
        "np.multiply(dC, f[t], out=dC_next)", "np.multiply(dC, i[t], out=dC_next)", t_lstm),
     _m("lstm-fused-forget-uses-C_t-not-C_t-1", LSTM,
