@@ -251,3 +251,27 @@ def test_lesson_7_trains_with_the_settings_the_benchmark_measures():
     ]  # fmt: skip
     missing = [e for e in expected if e not in cell]
     assert not missing, f"lesson 7's section 6 no longer trains with bench.quality.SETTINGS: {missing}"
+
+
+def test_pytorch_s_lstm_runs_onednn_and_the_laptop_configuration_puts_it_on_avx2():
+    # PyTorch's float32 nn.LSTM runs oneDNN's RNN kernels, which keep AVX-512 unless
+    # ONEDNN_MAX_CPU_ISA says otherwise: the laptop configuration must say so.
+    pytest.importorskip("torch", reason="PyTorch is optional; CI installs it")
+    import subprocess
+    import sys
+
+    if "AVX2 laptop" not in configurations():
+        pytest.skip("this CPU has no AVX-512: its best configuration already is the AVX2 one")
+    code = ("import torch; torch.set_num_threads(1); m = torch.nn.LSTM(5, 4, batch_first=True); "
+            "out, _ = m(torch.randn(2, 3, 5)); out.sum().backward()")  # fmt: skip
+
+    def onednn_log(changes: dict) -> str:
+        env = environment({**changes, "ONEDNN_VERBOSE": "1"})
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env=env).stdout  # fmt: skip
+
+    best, laptop = onednn_log(configurations()["best"]), onednn_log(configurations()["AVX2 laptop"])
+    assert ",rnn," in best and ",rnn," in laptop  # the LSTM ran oneDNN's RNN primitive, both ways
+    isa = [line for line in laptop.splitlines() if ",isa:" in line]
+    assert isa and "AVX2" in isa[0] and "AVX-512" not in isa[0]
+    assert "AVX-512" in next(line for line in best.splitlines() if ",isa:" in line)
