@@ -482,6 +482,15 @@ def floor_table(results: dict[str, dict]) -> list[str]:
     return lines
 
 
+def save_result(path: Path, text: str) -> None:
+    """Write a results file atomically (a run stopped half-way leaves the last one whole), and say so."""
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    print(f"written to {path}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no quality run (a smoke test)")
@@ -498,11 +507,7 @@ def main(argv: list[str] | None = None) -> None:
     table = report(results, quality, nb_seconds)
     print(table)
     if not args.no_save and not args.quick:
-        RESULTS.parent.mkdir(exist_ok=True)
-        tmp = RESULTS.with_suffix(".tmp")
-        tmp.write_text(table, encoding="utf-8")
-        os.replace(tmp, RESULTS)
-        print(f"written to {RESULTS}")
+        save_result(RESULTS, table)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from bench.__main__ import (  # noqa: E402
     endless,
     environment,
     machine_description,
+    save_result,
     torch_twin,
     torch_version,
 )
@@ -193,10 +194,7 @@ def main(argv: list[str] | None = None) -> None:
             "the configurations are those of `python -m bench` (see latest.md).\n\n" + table(results))
     print(text)
     if not args.quick:
-        tmp = PROFILE.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, PROFILE)  # atomically: a run stopped half-way leaves the last table whole
-        print(f"written to {PROFILE}")
+        save_result(PROFILE, text)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,14 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from bench.__main__ import TORCH_ON_AVX2, T, best_chars_per_second, environment, machine_description  # noqa: E402
+from bench.__main__ import (  # noqa: E402
+    TORCH_ON_AVX2,
+    T,
+    best_chars_per_second,
+    environment,
+    machine_description,
+    save_result,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "torch_kernels.md"
 #: Setting name -> (environment changes, oneDNN on).
@@ -95,10 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.quick:
-        tmp = RESULTS.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, RESULTS)
-        print(f"written to {RESULTS}")
+        save_result(RESULTS, text)
 
 
 if __name__ == "__main__":

@@ -275,3 +275,18 @@ def test_pytorch_s_lstm_runs_onednn_and_the_laptop_configuration_puts_it_on_avx2
     isa = [line for line in laptop.splitlines() if ",isa:" in line]
     assert isa and "AVX2" in isa[0] and "AVX-512" not in isa[0]
     assert "AVX-512" in next(line for line in best.splitlines() if ",isa:" in line)
+
+
+def test_torch_kernels_times_every_setting_s_twin_step():
+    torch = pytest.importorskip("torch", reason="PyTorch is optional; CI installs it")
+    from bench.torch_kernels import SETTINGS, SIZES, worker
+
+    assert SETTINGS["ONEDNN_MAX_CPU_ISA=AVX2"][0] == {"ONEDNN_MAX_CPU_ISA": "AVX2"}
+    assert SETTINGS["the AVX2 laptop's PyTorch variables"][0] == TORCH_ON_AVX2
+    assert SETTINGS["oneDNN off"][1] is False
+    enabled = torch.backends.mkldnn.enabled
+    try:
+        rates = worker(onednn=False, quick=True)  # switches oneDNN off in this process ...
+    finally:
+        torch.backends.mkldnn.enabled = enabled  # ... so switch it back for the other tests
+    assert set(rates) == {f"{B},{H}" for B, H in SIZES} and all(r > 0 for r in rates.values())
