@@ -313,11 +313,13 @@ def throughput_table(ids: np.ndarray, V: int, quick: bool, sizes: tuple = SIZES)
 def step_gemm_flops(B: int, H: int, V: int, T: int = T) -> int:
     """Floating-point operations in the matrix multiplies of one LSTM training step.
 
-    Forward h_prev W_h, backward da W_h^T, and dW_h over the window: 2 T B H (4H) each; the
-    output layer's logits, dh and dW_y: 2 T B H V each. (The input lookup multiplies nothing.)
-    Any implementation of this step, PyTorch's included, must do at least these.
+    Forward h_prev W_h (T steps), backward da W_h^T (T - 1 steps: the first step's only
+    reaches the initial state, whose gradient training discards) and dW_h over the window:
+    2 B H (4H) per step each; the output layer's logits, dh and dW_y: 2 T B H V each. (The
+    input lookup multiplies nothing.) Any implementation of this step, PyTorch's included,
+    must do at least these.
     """
-    return 3 * 2 * T * B * H * 4 * H + 3 * 2 * T * B * H * V
+    return 2 * B * H * 4 * H * (T + (T - 1) + T) + 3 * 2 * T * B * H * V
 
 
 def sgemm_gflops(repeats: int = 7) -> float:

@@ -154,8 +154,9 @@ def test_a_configuration_removes_the_variables_it_sets_to_none():
 
 
 def test_the_floor_counts_every_multiply_of_a_step():
-    # B = 2, H = 3, V = 5, T = 4: three (B, H) x (H, 4H) products per step, three (B, H) x (H, V)
-    assert step_gemm_flops(2, 3, 5, T=4) == 3 * 2 * 4 * 2 * 3 * 12 + 3 * 2 * 4 * 2 * 3 * 5
+    # B = 2, H = 3, V = 5, T = 4: (B, H) x (H, 4H) products 4 forwards, 3 backwards (none
+    # reaches past the first step) and 4 into dW_h; three (B, H) x (H, V) per step
+    assert step_gemm_flops(2, 3, 5, T=4) == (4 + 3 + 4) * 2 * 2 * 3 * 12 + 3 * 4 * 2 * 2 * 3 * 5
     rows = [{"impl": "lstm_lab LSTM", "B": 32, "H": 100, "dtype": "float32", "cps": 32 * 25 / 0.004},
             {"impl": "torch.nn.LSTM (eager, CPU)", "B": 32, "H": 100, "dtype": "float32",
              "cps": 32 * 25 / 0.002}]  # fmt: skip

@@ -15,6 +15,7 @@ import os
 
 import numpy as np
 import pytest
+from agreement import assert_agrees
 
 from lstm_lab import checkpoint, inside, longrange
 from lstm_lab.gradcheck import gradient_check, numerical_gradient_array, relative_error
@@ -37,8 +38,6 @@ from lstm_lab.optim import Adagrad
 from lstm_lab.sampling import sample
 from lstm_lab.train import train
 from lstm_lab.vocab import Vocabulary
-
-RTOL, ATOL = 1e-9, 1e-12
 
 
 def random_params(rng: np.random.Generator, D: int, H: int) -> dict[str, np.ndarray]:
@@ -145,10 +144,10 @@ def test_gru_matches_torch_in_float64(B, T, D, H):
     t_h, t_hT = gru(t_x, t_h0)
     (t_h * torch.from_numpy(dh)).sum().backward()  # so dL/dh = dh, as fed to gru_backward
 
-    np.testing.assert_allclose(h, t_h.detach().numpy(), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(h[:, -1], t_hT[0].detach().numpy(), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(dx, t_x.grad.numpy(), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(dh0, t_h0.grad[0].numpy(), rtol=RTOL, atol=ATOL)
+    assert_agrees(h, t_h.detach().numpy())
+    assert_agrees(h[:, -1], t_hT[0].detach().numpy())
+    assert_agrees(dx, t_x.grad.numpy())
+    assert_agrees(dh0, t_h0.grad[0].numpy())
     g_ih, g_hh = gru.weight_ih_l0.grad.numpy(), gru.weight_hh_l0.grad.numpy()
     g_bih, g_bhh = gru.bias_ih_l0.grad.numpy(), gru.bias_hh_l0.grad.numpy()
     r, z, n = slice(0, H), slice(H, 2 * H), slice(2 * H, 3 * H)
@@ -157,9 +156,9 @@ def test_gru_matches_torch_in_float64(B, T, D, H):
         "W_z": np.concatenate([g_ih[z].T, g_hh[z].T]), "b_z": g_bih[z],
         "W_xn": g_ih[n].T, "b_xn": g_bih[n], "W_hn": g_hh[n].T, "b_hn": g_bhh[n],
     }  # fmt: skip
-    np.testing.assert_allclose(g_bhh[:2 * H], g_bih[:2 * H], rtol=RTOL, atol=ATOL)  # added: same gradient
+    assert_agrees(g_bhh[:2 * H], g_bih[:2 * H])  # added: same gradient
     for name in GATE_PARAM_NAMES:
-        np.testing.assert_allclose(grads[name], expected[name], rtol=RTOL, atol=ATOL, err_msg=name)
+        assert_agrees(grads[name], expected[name], err_msg=name)
 
 
 def model_to_torch(torch, model: GRU):
@@ -197,10 +196,10 @@ def test_the_model_matches_torch_gru_and_linear_in_float64(B, T, V, H):
         t_logits.reshape(B * T, V), torch.from_numpy(targets).reshape(-1), reduction="sum") / B
     t_loss.backward()
 
-    np.testing.assert_allclose(logits, t_logits.detach().numpy(), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(loss, t_loss.item(), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(h_T, h_n[0].detach().numpy(), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(h_T_forward, h_T, rtol=RTOL, atol=ATOL)
+    assert_agrees(logits, t_logits.detach().numpy())
+    assert_agrees(loss, t_loss.item())
+    assert_agrees(h_T, h_n[0].detach().numpy())
+    assert_agrees(h_T_forward, h_T)
     g_ih, g_hh = gru.weight_ih_l0.grad.numpy(), gru.weight_hh_l0.grad.numpy()
     g_bih, g_bhh = gru.bias_ih_l0.grad.numpy(), gru.bias_hh_l0.grad.numpy()
     r, z, n = slice(0, H), slice(H, 2 * H), slice(2 * H, 3 * H)
@@ -212,7 +211,7 @@ def test_the_model_matches_torch_gru_and_linear_in_float64(B, T, V, H):
     }  # fmt: skip
     for param in model.params:
         assert param.grad.shape == expected[param.name].shape, param.name
-        np.testing.assert_allclose(param.grad, expected[param.name], rtol=RTOL, atol=ATOL, err_msg=param.name)
+        assert_agrees(param.grad, expected[param.name], err_msg=param.name)
 
 
 def test_original_paper_reset_placement_is_a_different_model():
@@ -227,7 +226,7 @@ def test_original_paper_reset_placement_is_a_different_model():
     n_paper = np.tanh(x[:, 0] @ p["W_xn"] + p["b_xn"] + (step.r * h0) @ p["W_hn"] + p["b_hn"])
     h_paper = (1 - step.z) * n_paper + step.z * h0
     t_h, _ = to_torch(torch, p, D, H)(torch.from_numpy(x), torch.from_numpy(h0)[None])
-    np.testing.assert_allclose(ours, t_h.detach().numpy(), rtol=RTOL, atol=ATOL)
+    assert_agrees(ours, t_h.detach().numpy())
     assert np.abs(h_paper - ours[:, 0]).max() > 1e-3
 
 

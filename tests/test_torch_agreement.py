@@ -30,6 +30,7 @@ import os
 
 import numpy as np
 import pytest
+from agreement import assert_agrees
 
 from lstm_lab.lstm import LSTM, lstm_forward_fused, stack_gates
 
@@ -42,7 +43,6 @@ else:
 
 #: Our gate letters in PyTorch's block order (i, f, g, o).
 TORCH_ORDER = ("i", "f", "C", "o")
-RTOL, ATOL = 1e-9, 1e-12
 
 # (B, T, V, H): a small case, and the size the notebooks train at.
 SIZES = [(3, 7, 11, 5), (2, 25, 61, 100)]
@@ -83,7 +83,7 @@ def torch_grads_in_our_layout(lstm: torch.nn.LSTM, head: torch.nn.Linear, V: int
     g_b_ih = lstm.bias_ih_l0.grad.numpy()
     g_b_hh = lstm.bias_hh_l0.grad.numpy()
     # b_ih and b_hh are added together, so they get the same gradient: the one our single bias gets.
-    np.testing.assert_allclose(g_b_hh, g_b_ih, rtol=RTOL, atol=ATOL)
+    assert_agrees(g_b_hh, g_b_ih)
     grads = {}
     for k, g in enumerate(TORCH_ORDER):
         rows = slice(k * H, (k + 1) * H)
@@ -113,7 +113,7 @@ def test_lstm_matches_torch(B: int, T: int, V: int, H: int, variant: str) -> Non
     for t in range(T):
         out, state = model.step(inputs[:, t], state)
         step_logits.append(out)
-    np.testing.assert_allclose(np.stack(step_logits, axis=1), logits, rtol=RTOL, atol=ATOL)
+    assert_agrees(np.stack(step_logits, axis=1), logits)
     loss, (h_T, C_T) = model.loss(inputs, targets, (h0, C0))
 
     # PyTorch, on one-hot inputs.
@@ -127,11 +127,11 @@ def test_lstm_matches_torch(B: int, T: int, V: int, H: int, variant: str) -> Non
     t_loss = nll / B  # our convention: summed over time, averaged over the batch
     t_loss.backward()
 
-    np.testing.assert_allclose(logits, t_logits.detach().numpy(), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(loss, t_loss.item(), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(h_T, h_n[0].detach().numpy(), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(C_T, c_n[0].detach().numpy(), rtol=RTOL, atol=ATOL)
+    assert_agrees(logits, t_logits.detach().numpy())
+    assert_agrees(loss, t_loss.item())
+    assert_agrees(h_T, h_n[0].detach().numpy())
+    assert_agrees(C_T, c_n[0].detach().numpy())
     t_grads = torch_grads_in_our_layout(lstm, head, V, H)
     for param in model.params:
         assert param.grad.shape == t_grads[param.name].shape, param.name
-        np.testing.assert_allclose(param.grad, t_grads[param.name], rtol=RTOL, atol=ATOL, err_msg=param.name)
+        assert_agrees(param.grad, t_grads[param.name], err_msg=param.name)
