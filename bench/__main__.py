@@ -47,9 +47,13 @@ AVX2_LAPTOP = {"OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": "X86_
 #: instruction set only ONEDNN_MAX_CPU_ISA limits; its other kernels follow ATEN_CPU_CAPABILITY
 #: and MKL's matrix multiplies MKL_ENABLE_INSTRUCTIONS. Without these PyTorch keeps AVX-512.
 TORCH_ON_AVX2 = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
-#: Variables some machines set for OpenBLAS (an old build's workaround: they pin its kernel
-#: and cache size). The bench removes them, so "best" is the kernel OpenBLAS itself chooses.
-OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+#: Variables that pin a library's CPU kernels (some machines set OpenBLAS's two, an old build's
+#: workaround). Every configuration starts with none of them, whatever the shell running the
+#: bench has set, and sets only its own: "best" is then what each library itself chooses.
+CPU_VARIABLES = (
+    "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "NPY_DISABLE_CPU_FEATURES", "NPY_ENABLE_CPU_FEATURES",
+    "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA",
+)  # fmt: skip
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
 
 
@@ -225,8 +229,8 @@ def cpu_flags() -> set[str]:
 def configurations(flags: set[str] | None = None) -> dict[str, dict[str, str | None]]:
     """Configuration name -> the environment it runs in (None: the variable is removed).
 
-    Always this machine's best: OpenBLAS and numpy choose their own kernels (any
-    ``OPENBLAS_OVERRIDES`` the machine sets are removed). On an AVX-512 CPU also
+    Always this machine's best: OpenBLAS, numpy and PyTorch choose their own kernels (every
+    one of ``CPU_VARIABLES`` is removed). On an AVX-512 CPU also
 
     - "AVX2 laptop": numpy and OpenBLAS on AVX2 (``AVX2_LAPTOP``) and PyTorch too
       (``TORCH_ON_AVX2``), as both run on a laptop without AVX-512;
@@ -237,7 +241,7 @@ def configurations(flags: set[str] | None = None) -> dict[str, dict[str, str | N
     On a CPU without AVX-512 the machine's best already is the AVX2 case, so it is the only one.
     """
     flags = cpu_flags() if flags is None else flags
-    best: dict[str, str | None] = dict.fromkeys(OPENBLAS_OVERRIDES)
+    best: dict[str, str | None] = dict.fromkeys(CPU_VARIABLES)
     configs = {"best": best}
     if "avx512f" in flags and "avx2" in flags:
         configs["AVX2 laptop"] = {**best, **AVX2_LAPTOP, **TORCH_ON_AVX2}

@@ -34,6 +34,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.__main__ import (  # noqa: E402
+    CPU_VARIABLES,
     TORCH_ON_AVX2,
     T,
     best_chars_per_second,
@@ -83,7 +84,9 @@ def main(argv: list[str] | None = None) -> None:
     for name, (env, onednn) in SETTINGS.items():
         cmd = [sys.executable, "-m", "bench.torch_kernels", "--worker", "on" if onednn else "off",
                *(["--quick"] if args.quick else [])]
-        out = subprocess.run(cmd, env=environment(env), capture_output=True, text=True, check=True)
+        # each setting from none of the CPU variables, whatever this shell set ("as it is": PyTorch's own choice)
+        out = subprocess.run(cmd, env=environment({**dict.fromkeys(CPU_VARIABLES), **env}), capture_output=True,
+                             text=True, check=True)  # fmt: skip
         rates[name] = json.loads(out.stdout.strip().splitlines()[-1])
     sizes = [f"{B},{H}" for B, H in SIZES]
     lines = [

@@ -385,7 +385,7 @@ def lstm_backward_fused(
         cache: from ``lstm_forward_fused`` (its workspace is used here too).
         dC_T: (B, H) gradient with respect to the final cell state; None means zero.
         initial_state_grads: False skips dh0 and dC0 (returned as None), and with them the
-            last step's matrix multiply: training on windows (truncated backpropagation
+            first step's (t = 0) matrix multiply: training on windows (truncated backpropagation
             through time) never uses the gradient with respect to the window's initial state.
 
     Returns:
@@ -637,7 +637,8 @@ class LSTM:
 
     def hidden_backward(self, dh: np.ndarray, cache: dict[str, Any]) -> None:
         """Backpropagate (B, T, H) ``dh``; OVERWRITES the grads of the eight gate parameters."""
-        _, _, _, dW, db = lstm_backward_fused(dh, cache)
+        # nothing asks for the gradient of the initial state, so its multiply is skipped
+        _, _, _, dW, db = lstm_backward_fused(dh, cache, initial_state_grads=False)
         for name, g in split_gates(dW, db).items():
             getattr(self, name).grad[...] = g
 

@@ -9,6 +9,7 @@ import pytest
 
 from bench.__main__ import (
     AVX2_LAPTOP,
+    CPU_VARIABLES,
     SIZES,
     TORCH_ON_AVX2,
     best_chars_per_second,
@@ -134,22 +135,27 @@ def test_report_puts_each_configuration_s_ratio_side_by_side():
 def test_configurations_are_only_what_the_cpu_supports():
     laptop = configurations({"avx2", "avx512f"})
     assert list(laptop) == ["best", "AVX2 laptop", "numpy on AVX2, PyTorch on AVX-512"]
-    # best: OpenBLAS chooses its own kernel, whatever the machine pins
-    assert laptop["best"] == {"OPENBLAS_CORETYPE": None, "OPENBLAS_L2_SIZE": None}
+    # best: every library chooses its own kernels, whatever the machine or the shell pins
+    none = dict.fromkeys(CPU_VARIABLES)
+    assert laptop["best"] == none and {"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "ONEDNN_MAX_CPU_ISA"} <= set(none)
     # the laptop: numpy, OpenBLAS and every PyTorch kernel family (oneDNN's LSTM included) on AVX2
-    assert laptop["AVX2 laptop"] == {"OPENBLAS_L2_SIZE": None, **AVX2_LAPTOP, **TORCH_ON_AVX2}
+    assert laptop["AVX2 laptop"] == {**none, **AVX2_LAPTOP, **TORCH_ON_AVX2}
     assert TORCH_ON_AVX2["ONEDNN_MAX_CPU_ISA"] == "AVX2"
-    assert laptop["numpy on AVX2, PyTorch on AVX-512"] == {"OPENBLAS_L2_SIZE": None, **AVX2_LAPTOP}
+    # the mix: numpy and OpenBLAS on AVX2, PyTorch left to choose (an inherited ONEDNN_MAX_CPU_ISA removed)
+    assert laptop["numpy on AVX2, PyTorch on AVX-512"] == {**none, **AVX2_LAPTOP}
+    assert laptop["numpy on AVX2, PyTorch on AVX-512"]["ONEDNN_MAX_CPU_ISA"] is None
     assert list(configurations({"avx2"})) == ["best"]  # an AVX2 machine's best already is the laptop
     assert list(configurations(set())) == ["best"]
 
 
 def test_a_configuration_removes_the_variables_it_sets_to_none():
-    base = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "512", "PATH": "/bin"}
+    base = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "512", "ONEDNN_MAX_CPU_ISA": "AVX2", "PATH": "/bin"}
     assert environment(configurations({"avx2"})["best"], base) == {"PATH": "/bin"}
     laptop = environment(configurations({"avx2", "avx512f"})["AVX2 laptop"], base)
     assert laptop["OPENBLAS_CORETYPE"] == "Haswell" and "OPENBLAS_L2_SIZE" not in laptop
     assert laptop["ONEDNN_MAX_CPU_ISA"] == "AVX2" and laptop["PATH"] == "/bin"
+    mixed = environment(configurations({"avx2", "avx512f"})["numpy on AVX2, PyTorch on AVX-512"], base)
+    assert "ONEDNN_MAX_CPU_ISA" not in mixed  # the shell's pin does not reach the PyTorch said to choose
     assert base["OPENBLAS_L2_SIZE"] == "512"  # the caller's dict is left alone
 
 
@@ -285,9 +291,10 @@ def test_torch_kernels_times_every_setting_s_twin_step():
     assert SETTINGS["ONEDNN_MAX_CPU_ISA=AVX2"][0] == {"ONEDNN_MAX_CPU_ISA": "AVX2"}
     assert SETTINGS["the AVX2 laptop's PyTorch variables"][0] == TORCH_ON_AVX2
     assert SETTINGS["oneDNN off"][1] is False
-    enabled = torch.backends.mkldnn.enabled
+    enabled, threads = torch.backends.mkldnn.enabled, torch.get_num_threads()
     try:
-        rates = worker(onednn=False, quick=True)  # switches oneDNN off in this process ...
+        rates = worker(onednn=False, quick=True)  # switches oneDNN off and PyTorch to one thread ...
     finally:
-        torch.backends.mkldnn.enabled = enabled  # ... so switch it back for the other tests
+        torch.backends.mkldnn.enabled = enabled  # ... in this process, so put both back for the other tests
+        torch.set_num_threads(threads)
     assert set(rates) == {f"{B},{H}" for B, H in SIZES} and all(r > 0 for r in rates.values())

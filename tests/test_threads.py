@@ -7,7 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+
+# The BLAS thread counts numpy gets from the environment, before and without lstm_lab.
+THREADS = """
+import numpy as np
+from threadpoolctl import threadpool_info
+print(sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}))
+"""
 
 # One training step of the lesson-4 RNN, then a fingerprint of its weights and the BLAS
 # thread counts: on two OpenBLAS threads the bits of these products differ from one thread's.
@@ -28,17 +37,48 @@ print(threads, hashlib.sha256(b"".join(p.value.tobytes() for p in model.params))
 """
 
 
-def run_with_threads(n: int) -> tuple[str, str]:
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(n), "OMP_NUM_THREADS": str(n)}
-    out = subprocess.run([sys.executable, "-c", STEP], capture_output=True, text=True, check=True, cwd=ROOT, env=env)
-    threads, digest = out.stdout.strip().rsplit(" ", 1)
-    return threads, digest
+def run(script: str, threads: int) -> str:
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
+           "MKL_NUM_THREADS": str(threads)}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT, env=env)
+    return out.stdout.strip()
 
 
-def test_lstm_lab_runs_blas_on_one_thread_whatever_the_environment_asks():
-    threads, _ = run_with_threads(2)
+@pytest.fixture(scope="module")
+def two_threads_granted():
+    """Skip unless, without lstm_lab, this machine's BLAS runs the two threads the environment asks for.
+
+    On one core OpenBLAS never starts a second thread, and with no BLAS there is nothing to pin:
+    then neither test below could tell a pin from none.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if cores < 2:
+        pytest.skip("one core: the BLAS cannot run two threads here")
+    granted = run(THREADS, 2)
+    if granted != "[2]":
+        pytest.skip(f"asked for 2 BLAS threads, numpy's BLAS runs {granted}")
+
+
+def test_lstm_lab_runs_blas_on_one_thread_whatever_the_environment_asks(two_threads_granted):
+    threads, _ = run(STEP, 2).rsplit(" ", 1)
     assert threads == "[1]"
 
 
-def test_training_gives_the_same_bits_with_one_or_two_blas_threads_asked_for():
-    assert run_with_threads(1) == run_with_threads(2)
+def test_training_gives_the_same_bits_with_one_or_two_blas_threads_asked_for(two_threads_granted):
+    assert run(STEP, 1) == run(STEP, 2)
+
+
+def test_importing_lstm_lab_warns_when_there_is_no_blas_to_pin():
+    # as on a numpy whose BLAS threadpoolctl cannot control: it reports no BLAS library at all
+    script = """
+import warnings
+import threadpoolctl
+threadpoolctl.threadpool_info = lambda: []
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import lstm_lab
+print([str(w.message) for w in caught])
+"""
+    out = run(script, 1)
+    assert "found no BLAS library to pin to one thread" in out and "OPENBLAS_NUM_THREADS=1" in out
+    assert run("import warnings; warnings.simplefilter('error'); import lstm_lab; print('quiet')", 1) == "quiet"
