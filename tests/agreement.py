@@ -8,7 +8,7 @@ RTOL, ATOL = 1e-9, 1e-12
 
 
 def assert_agrees(actual: np.ndarray, desired: np.ndarray, err_msg: str = "") -> None:
-    """Equal to 1e-9 relative, or within 1e-12 of the array's largest entry.
+    """Equal to 1e-9 relative, or within 1e-12 of the array's largest finite entry.
 
     An entry that cancels to near zero (a gradient summed from terms of size 100 that
     comes out at 0.004) keeps only the rounding of the terms it came from, and that rounding

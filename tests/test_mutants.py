@@ -96,3 +96,14 @@ def test_the_project_mutants_all_apply_and_cover_every_module(mutants):
         assert f"lstm_lab/{module}.py" in files
     names = {m.name for m in mutants.MUTANTS}
     assert {"lstm-step-dC-drops-the-highway", "lstm-fused-highway-uses-input-gate"} <= names  # both backward paths
+
+
+def test_a_mutant_that_needs_more_cores_than_the_machine_has_is_left_out_and_named(mutants):
+    one = mutants.Mutant("add-subtracts", "calc/ops.py", "return a + b", "return a - b", ("tests/test_ops.py",))
+    two = mutants.Mutant("threads", "calc/ops.py", "limits=1", "limits=None", ("tests/test_ops.py",), cores=2)
+    out = io.StringIO()
+    assert mutants.testable_here([one, two], cores=1, out=out) == [one]
+    assert "not run  threads: needs 2 cores" in out.getvalue() and "gives 1" in out.getvalue()
+    assert mutants.testable_here([one, two], cores=2, out=io.StringIO()) == [one, two]
+    pin = next(m for m in mutants.MUTANTS if m.name == "import-leaves-blas-threads-as-they-are")
+    assert pin.cores == 2
