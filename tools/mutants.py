@@ -427,6 +427,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{m.name:<44} {m.file:<24} {' '.join(m.tests)}")
         return 0
     mutants = testable_here(mutants, available_cores())
+    if not mutants:
+        print("mutants: none of the chosen mutants can make a difference on this machine")
+        return 0
     return run_all(mutants, ROOT, jobs=max(1, args.jobs), timeout=args.timeout, baseline=not args.no_baseline)
 
 
